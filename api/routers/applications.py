@@ -1,0 +1,175 @@
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query, Request, Response
+
+from api import service
+from api.auth import Principal, Role
+from api.deps import PrincipalDep, ResourcesDep, application_for, require
+from api.errors import ApiError
+from api.schemas import ApplicationIn, DecisionIn, OriginalsShipmentIn, SupplementsIn, WithdrawalIn
+from domain.districts import CITY_CODE, DISTRICTS, covers
+from domain.statuses import Status
+from store.repository import ApplicationRow
+from workflows.permit_application import PermitApplicationWorkflow
+from workflows.types import Decision, OriginalsShipment, Supplements, Timing, Withdrawal
+
+router = APIRouter(prefix="/v1/applications", tags=["applications"])
+
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", min_length=1, max_length=128)]
+
+
+@router.post("", status_code=201)
+async def create_application(
+    body: ApplicationIn,
+    resources: ResourcesDep,
+    request: Request,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+    principal: Principal = require(Role.APPLICANT),
+) -> dict[str, Any]:
+    """Submit an application: one set of materials, one submission (五个一)."""
+    timing = request.app.state.workflow_timing
+    view, created = await service.submit(resources, principal, body, idempotency_key, timing)
+    response.headers["Location"] = f"/v1/applications/{view['application_id']}"
+    if not created:
+        response.status_code = 200
+    await _audit(resources, request, principal, "application.submit", view["application_id"], "created" if created else "replayed")
+    return view
+
+
+@router.get("")
+async def list_applications(
+    resources: ResourcesDep,
+    principal: PrincipalDep,
+    status: Status | None = None,
+    district: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> dict[str, Any]:
+    """An applicant's own applications, or a clerk's district's."""
+    districts: list[str] | None = None
+    if principal.role == Role.APPLICANT:
+        if district is not None:
+            districts = [district]
+        items, total = await resources.store.list_applications(
+            applicant_sub=principal.sub, districts=districts, status=status, page=page, page_size=page_size
+        )
+    else:
+        assert principal.district is not None
+        visible = [d for d in DISTRICTS if covers(principal.district, d)]
+        if district is not None and district != CITY_CODE:
+            visible = [d for d in visible if d == district]
+        items, total = await resources.store.list_applications(
+            districts=visible, status=status, page=page, page_size=page_size
+        )
+    return {"items": items, "total": total, "page": page, "page_size": page_size}
+
+
+@router.get("/{application_id}")
+async def read_application(application_id: str, resources: ResourcesDep, principal: PrincipalDep) -> dict[str, Any]:
+    """The application view, personal data masked."""
+    row = await application_for(resources, principal, application_id)
+    return await service.current_view(resources, row)
+
+
+@router.post("/{application_id}/withdraw")
+async def withdraw_application(
+    application_id: str,
+    resources: ResourcesDep,
+    request: Request,
+    body: WithdrawalIn | None = None,
+    principal: Principal = require(Role.APPLICANT),
+) -> dict[str, Any]:
+    """Withdraw before the permit is issued; a changed usage nature is reverted."""
+    row = await application_for(resources, principal, application_id)
+    reason = body.reason if body else ""
+    return await _act(resources, request, principal, row, "application.withdraw", PermitApplicationWorkflow.withdraw, Withdrawal(reason))
+
+
+@router.post("/{application_id}/supplements")
+async def submit_supplements(
+    application_id: str,
+    body: SupplementsIn,
+    resources: ResourcesDep,
+    request: Request,
+    principal: Principal = require(Role.APPLICANT),
+) -> dict[str, Any]:
+    """Hand in what the clerk asked for (一次性告知补正)."""
+    row = await application_for(resources, principal, application_id)
+    materials = {kind.value: material_id for kind, material_id in body.materials.items()}
+    await service.check_materials(resources, principal, materials, ["body", "materials"])
+    return await _act(
+        resources, request, principal, row, "application.supplements",
+        PermitApplicationWorkflow.submit_supplements, Supplements(materials, body.note),
+    )
+
+
+@router.post("/{application_id}/originals-shipment")
+async def report_originals_shipment(
+    application_id: str,
+    body: OriginalsShipmentIn,
+    resources: ResourcesDep,
+    request: Request,
+    principal: Principal = require(Role.APPLICANT),
+) -> dict[str, Any]:
+    """The applicant has mailed the original certificates."""
+    row = await application_for(resources, principal, application_id)
+    return await _act(
+        resources, request, principal, row, "application.originals_shipment",
+        PermitApplicationWorkflow.report_originals_shipment, OriginalsShipment(body.tracking_number),
+    )
+
+
+@router.post("/{application_id}/insurance-check")
+async def request_insurance_check(
+    application_id: str,
+    resources: ResourcesDep,
+    request: Request,
+    principal: Principal = require(Role.APPLICANT),
+) -> dict[str, Any]:
+    """"I have insured": query the insurance platform now."""
+    row = await application_for(resources, principal, application_id)
+    return await _act(resources, request, principal, row, "application.insurance_check", PermitApplicationWorkflow.check_insurance)
+
+
+@router.post("/{application_id}/decisions")
+async def take_decision(
+    application_id: str,
+    body: DecisionIn,
+    resources: ResourcesDep,
+    request: Request,
+    principal: Principal = require(Role.TRANSPORT_CLERK),
+) -> dict[str, Any]:
+    """A transport clerk's decision at the step the application waits for."""
+    row = await application_for(resources, principal, application_id)
+    decision = Decision(
+        step=body.step.value, outcome=body.outcome.value, actor="transport_clerk", reason=body.reason, items=body.items
+    )
+    return await _act(
+        resources, request, principal, row, f"decision.{body.step.value}.{body.outcome.value}",
+        PermitApplicationWorkflow.decide, decision,
+    )
+
+
+async def _act(resources, request, principal, row: ApplicationRow, action: str, update: Any, arg: Any = None) -> dict[str, Any]:
+    try:
+        view = await service.act(resources, row, update, arg)
+    except ApiError as err:
+        await _audit(resources, request, principal, action, row.application_id, f"refused:{err.error}")
+        raise
+    await _audit(resources, request, principal, action, row.application_id, "ok")
+    return view
+
+
+async def _audit(resources, request: Request, principal: Principal, action: str, target: str, outcome: str) -> None:
+    await resources.store.audit(
+        actor=principal.sub,
+        role=principal.role.value,
+        district=principal.district,
+        action=action,
+        target=target,
+        outcome=outcome,
+        source_ip=request.client.host if request.client else None,
+    )

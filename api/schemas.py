@@ -1,0 +1,146 @@
+"""Request bodies: unknown fields refused, every field validated to the national standards."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from api.auth import Role
+from domain import validators
+from domain.districts import CITY_CODE
+from domain.statuses import Channel, DeliveryMethod, MaterialKind, Outcome, Step
+
+
+def _rule(fn):
+    def check(value: str) -> str:
+        try:
+            return fn(value)
+        except validators.ValidationFailure as failure:
+            raise ValueError(failure.message) from None
+
+    return AfterValidator(check)
+
+
+Plate = Annotated[str, Field(max_length=16), _rule(validators.validate_plate)]
+Vin = Annotated[str, Field(max_length=32), _rule(validators.validate_vin)]
+District = Annotated[str, Field(max_length=6), _rule(validators.validate_district)]
+Mobile = Annotated[str, Field(max_length=20), _rule(validators.validate_mobile)]
+PersonName = Annotated[str, Field(max_length=50), _rule(validators.validate_person_name)]
+IdNumber = Annotated[str, Field(max_length=18), _rule(validators.validate_id_number)]
+
+
+def _clerk_district(value: str) -> str:
+    return value if value == CITY_CODE else validators.validate_district(value)
+
+
+ClerkDistrict = Annotated[str, Field(max_length=6), _rule(_clerk_district)]
+MaterialId = Annotated[str, Field(min_length=1, max_length=64)]
+ShortText = Annotated[str, Field(max_length=500)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class VehicleIn(Strict):
+    plate: Plate
+    vin: Vin
+
+
+class DeliveryIn(Strict):
+    method: DeliveryMethod
+    recipient: PersonName | None = None
+    phone: Mobile | None = None
+    address: Annotated[str, Field(min_length=5, max_length=200)] | None = None
+
+    @model_validator(mode="after")
+    def _mail_needs_an_address(self) -> DeliveryIn:
+        if self.method == DeliveryMethod.MAIL and not (self.recipient and self.phone and self.address):
+            raise ValueError("mail delivery needs recipient, phone and address")
+        return self
+
+
+class MaterialsIn(Strict):
+    registration_certificate: MaterialId
+    driving_license: MaterialId
+
+
+class ApplicationIn(Strict):
+    vehicle: VehicleIn
+    district: District
+    channel: Channel
+    delivery: DeliveryIn
+    materials: MaterialsIn
+    insurance_commitment: bool = Field(description="容缺受理承诺书: the applicant commits to insure in time")
+
+    @model_validator(mode="after")
+    def _commitment_required(self) -> ApplicationIn:
+        if not self.insurance_commitment:
+            raise ValueError("insurance_commitment must be true (容缺受理承诺书)")
+        return self
+
+
+class SupplementsIn(Strict):
+    materials: dict[MaterialKind, MaterialId] = Field(min_length=1)
+    note: ShortText = ""
+
+
+class OriginalsShipmentIn(Strict):
+    tracking_number: Annotated[str, Field(min_length=4, max_length=40, pattern=r"^[A-Za-z0-9-]+$")]
+
+
+class WithdrawalIn(Strict):
+    reason: ShortText = ""
+
+
+class DecisionIn(Strict):
+    step: Step
+    outcome: Outcome
+    reason: ShortText = ""
+    items: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(default_factory=list, max_length=20)
+
+    @model_validator(mode="after")
+    def _reasons_for_refusals(self) -> DecisionIn:
+        if self.outcome in (Outcome.REJECT, Outcome.REQUEST_SUPPLEMENT) and not self.reason.strip():
+            raise ValueError("a reason is required to reject or to request supplements")
+        if self.outcome == Outcome.REQUEST_SUPPLEMENT and not self.items:
+            raise ValueError("list every missing item at once (一次性告知)")
+        return self
+
+
+class EidLoginIn(Strict):
+    qr_token: Annotated[str, Field(min_length=8, max_length=200)]
+
+
+class DevTokenIn(Strict):
+    role: Role
+    sub: Annotated[str, Field(min_length=1, max_length=64)]
+    district: ClerkDistrict | None = None
+
+    @model_validator(mode="after")
+    def _clerks_have_a_district(self) -> DevTokenIn:
+        if self.role != Role.APPLICANT and self.district is None:
+            raise ValueError("clerks and supervisors need a district")
+        return self
+
+
+class DevIdentityIn(Strict):
+    """Development only: an applicant identity, as the e-ID service would give it."""
+
+    name: PersonName
+    id_number: IdNumber
+    phone: Mobile
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+
+
+class DeadlineOut(BaseModel):
+    start: date
+    working_days: int
+    due_on: date
+    provisional: bool

@@ -1,0 +1,174 @@
+"""Application use cases shared by the routes: start, view, and act on workflows."""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import structlog
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.deps import Resources
+from api.errors import ApiError, field_error
+from api.schemas import ApplicationIn
+from api.auth import Principal
+from domain import errors
+from domain.views import mask_view
+from store.repository import ApplicationInProgress, ApplicationRow, IdempotencyKeyReused, canonical_sha256
+from workers.temporal import workflow_id
+from workflows.permit_application import PermitApplicationWorkflow
+from workflows.types import Applicant, Delivery, PermitApplicationInput, Timing, Vehicle
+
+log = structlog.get_logger(__name__)
+
+UPDATE_REFUSALS = {
+    errors.NOT_AWAITING_THIS_STEP: (409, "the application is not awaiting this step"),
+    errors.ALREADY_CLOSED: (409, "the application is closed"),
+    errors.CANNOT_WITHDRAW: (409, "the permit has been issued; the application can no longer be withdrawn"),
+    "invalid_outcome": (422, "this outcome is not possible at this step"),
+}
+
+
+def _initial_view(wf_input: PermitApplicationInput) -> dict[str, Any]:
+    return {
+        "application_id": wf_input.application_id,
+        "status": "submitted",
+        "step": None,
+        "district": wf_input.district,
+        "channel": wf_input.channel,
+        "submitted_at": wf_input.submitted_at,
+        "accepted_on": None,
+        "vehicle": {"plate": wf_input.vehicle.plate, "vin": wf_input.vehicle.vin},
+        "applicant": {
+            "name": wf_input.applicant.name,
+            "id_number": wf_input.applicant.id_number,
+            "phone": wf_input.applicant.phone,
+        },
+        "delivery": {"method": wf_input.delivery.method, "tracking_number": None},
+        "deadlines": {},
+        "findings": [],
+        "pending": [{"action": "collect_shared_data", "actor": "system"}],
+        "documents": [],
+        "timeline": [{"at": wf_input.submitted_at, "event": "submitted", "actor": "applicant"}],
+        "permit": None,
+    }
+
+
+async def check_materials(resources: Resources, principal: Principal, materials: dict[str, str], loc: list[str]) -> None:
+    """Each material exists, belongs to the applicant and is of the kind it is given as."""
+    for kind, material_id in materials.items():
+        material = await resources.store.get_material(material_id)
+        if material is None or material.owner_sub != principal.sub:
+            raise field_error([*loc, kind], "no such material of yours; upload it with POST /v1/materials")
+        if material.kind != kind:
+            raise field_error([*loc, kind], f"this material was uploaded as {material.kind}")
+
+
+async def submit(
+    resources: Resources, principal: Principal, body: ApplicationIn, idempotency_key: str | None, timing: Timing
+) -> tuple[dict[str, Any], bool]:
+    """Reserve the vehicle, start the workflow; the same Idempotency-Key gives the same application."""
+    applicant = await resources.store.get_applicant(principal.sub)
+    if applicant is None:
+        raise ApiError(403, "identity_not_verified", "sign in with the electronic ID (POST /v1/auth/eid) first")
+    await check_materials(resources, principal, body.materials.model_dump(), ["body", "materials"])
+    application_id = str(uuid.uuid4())
+    submitted_at = datetime.now(timezone.utc)
+    wf_input = PermitApplicationInput(
+        application_id=application_id,
+        applicant=Applicant(principal.sub, applicant["name"], applicant["id_number"], applicant["phone"]),
+        vehicle=Vehicle(body.vehicle.plate, body.vehicle.vin),
+        district=body.district,
+        channel=body.channel.value,
+        delivery=Delivery(
+            method=body.delivery.method.value,
+            recipient=body.delivery.recipient or "",
+            phone=body.delivery.phone or "",
+            address=body.delivery.address or "",
+        ),
+        materials=body.materials.model_dump(),
+        submitted_at=submitted_at.isoformat(),
+        timing=timing,
+    )
+    try:
+        reservation = await resources.store.reserve_application(
+            application_id=application_id,
+            workflow_id=workflow_id(application_id),
+            applicant_sub=principal.sub,
+            district=body.district,
+            channel=body.channel.value,
+            vin=body.vehicle.vin,
+            submitted_at=submitted_at,
+            view=mask_view(_initial_view(wf_input)),
+            start_input=dataclasses.asdict(wf_input),
+            idempotency_key=idempotency_key,
+            request_sha256=canonical_sha256(body.model_dump(mode="json")),
+        )
+    except ApplicationInProgress:
+        raise ApiError(409, "application_in_progress", "this vehicle already has an application in progress") from None
+    except IdempotencyKeyReused:
+        raise ApiError(422, "idempotency_key_reused", "this Idempotency-Key was used with a different request") from None
+    row = reservation.row
+    if row.start_input is not None:
+        await _ensure_started(resources, row, reservation.created)
+    return row.view, reservation.created
+
+
+async def _ensure_started(resources: Resources, row: ApplicationRow, created: bool) -> None:
+    """Start the workflow (or find it running), then forget the start input's personal data."""
+    try:
+        await resources.client.start_workflow(
+            PermitApplicationWorkflow.run,
+            row.start_input,
+            id=row.workflow_id,
+            task_queue=resources.settings.task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        )
+    except RPCError as err:
+        log.error("application.start_failed", application_id=row.application_id, code=str(err.status))
+        if created:
+            await resources.store.discard_unstarted(row.application_id)
+        raise ApiError(503, "temporal_unavailable", "the application could not be started; try again") from None
+    await resources.store.mark_started(row.application_id)
+    log.info("application.started", application_id=row.application_id)
+
+
+async def current_view(resources: Resources, row: ApplicationRow) -> dict[str, Any]:
+    """From the workflow while it runs; from the projection once it has closed (or cannot answer)."""
+    if row.is_open and row.start_input is None:
+        try:
+            handle = resources.client.get_workflow_handle(row.workflow_id)
+            return mask_view(await handle.query(PermitApplicationWorkflow.view))
+        except RPCError as err:
+            log.warning("application.query_failed", application_id=row.application_id, code=str(err.status))
+    return row.view
+
+
+async def act(resources: Resources, row: ApplicationRow, update: Any, arg: Any = None) -> dict[str, Any]:
+    """Run a workflow update; refusals by its validator become 409/422 without touching history."""
+    handle = resources.client.get_workflow_handle(row.workflow_id)
+    args = [] if arg is None else [arg]
+    try:
+        view = await handle.execute_update(update, *args, rpc_timeout=_timeout(resources))
+    except WorkflowUpdateFailedError as err:
+        cause = err.cause
+        if isinstance(cause, ApplicationError) and cause.type in UPDATE_REFUSALS:
+            status, detail = UPDATE_REFUSALS[cause.type]
+            raise ApiError(status, cause.type, detail) from None
+        raise
+    except RPCError as err:
+        if err.status == RPCStatusCode.NOT_FOUND:
+            raise ApiError(409, errors.ALREADY_CLOSED, "the application is closed") from None
+        if err.status in (RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED):
+            raise ApiError(503, "still_processing", "the decision was taken; the application is still processing it") from None
+        raise ApiError(503, "temporal_unavailable", "the workflow service is unavailable; try again") from None
+    return mask_view(view)
+
+
+def _timeout(resources: Resources) -> timedelta:
+    return timedelta(seconds=resources.settings.update_timeout_s)

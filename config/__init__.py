@@ -1,0 +1,83 @@
+"""One settings object shared by the API, the worker and the launcher."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_JWT_SECRET = "dev-only-jwt-secret-change-me-0123456789"
+DEV_PAYLOAD_KEY = "ZGV2LW9ubHktcGF5bG9hZC1rZXktMzItYnl0ZXMhISE="  # base64 of 32 bytes, development only
+DEV_CALLBACK_SECRETS = {
+    "vehicle-admin": "dev-callback-secret-vehicle-admin",
+    "insurance": "dev-callback-secret-insurance",
+    "courier": "dev-callback-secret-courier",
+}
+
+
+class Settings(BaseSettings):
+    """Read from the environment (names as below, upper-case); development defaults."""
+
+    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+
+    app_env: Literal["development", "test", "production"] = "development"
+    log_level: str = "INFO"
+
+    database_url: str | None = None
+    temporal_address: str = "127.0.0.1:7233"
+    temporal_namespace: str = "default"
+    task_queue: str = "permit-applications"
+    departments_url: str = "http://127.0.0.1:8001"
+
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+
+    auth_jwt_secret: str = DEV_JWT_SECRET
+    auth_token_ttl_s: int = 8 * 3600
+
+    # AES-256-GCM keys for Temporal payloads: "id:base64key,id:base64key"; the first encrypts.
+    payload_keys: str = f"dev1:{DEV_PAYLOAD_KEY}"
+
+    callback_secret_vehicle_admin: str = DEV_CALLBACK_SECRETS["vehicle-admin"]
+    callback_secret_insurance: str = DEV_CALLBACK_SECRETS["insurance"]
+    callback_secret_courier: str = DEV_CALLBACK_SECRETS["courier"]
+    callback_tolerance_s: int = 300
+
+    max_upload_bytes: int = Field(default=10 * 1024 * 1024)
+    update_timeout_s: float = 30.0
+
+    @property
+    def is_development(self) -> bool:
+        return self.app_env in ("development", "test")
+
+    def callback_secret(self, source: str) -> str | None:
+        return {
+            "vehicle-admin": self.callback_secret_vehicle_admin,
+            "insurance": self.callback_secret_insurance,
+            "courier": self.callback_secret_courier,
+        }.get(source)
+
+    @model_validator(mode="after")
+    def _no_development_secrets_in_production(self) -> Settings:
+        if self.is_development:
+            return self
+        weak = []
+        if self.auth_jwt_secret == DEV_JWT_SECRET or len(self.auth_jwt_secret) < 32:
+            weak.append("AUTH_JWT_SECRET")
+        if DEV_PAYLOAD_KEY in self.payload_keys:
+            weak.append("PAYLOAD_KEYS")
+        for source, secret in DEV_CALLBACK_SECRETS.items():
+            if self.callback_secret(source) == secret:
+                weak.append(f"CALLBACK_SECRET_{source.upper().replace('-', '_')}")
+        if not self.database_url:
+            weak.append("DATABASE_URL")
+        if weak:
+            raise ValueError(f"development defaults refused outside development: {', '.join(weak)}")
+        return self
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,176 @@
+"""`make run`: the whole system on embedded defaults, in order, stopped cleanly by Ctrl-C.
+
+Temporal dev server (SQLite under .data/, WAL, search attributes, Web UI :8233) →
+PostgreSQL (DATABASE_URL, else embedded pgserver under .data/) → migrations →
+sandbox :8001 → one worker → API :8000. A second run resumes the same data.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from config import get_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / ".data"
+BIN = Path(sys.executable).parent
+
+SEARCH_ATTRIBUTES = {
+    "PermitStatus": "Keyword",
+    "PermitDistrict": "Keyword",
+    "PermitChannel": "Keyword",
+    "PermitInsuranceDueOn": "Datetime",
+    "PermitDecisionDueOn": "Datetime",
+    "PermitWarningLevel": "Keyword",
+    "PermitPendingActor": "Keyword",
+}
+
+TEMPORAL_PORT = int(os.environ.get("TEMPORAL_PORT", "7233"))
+TEMPORAL_UI_PORT = int(os.environ.get("TEMPORAL_UI_PORT", "8233"))
+SANDBOX_PORT = int(os.environ.get("SANDBOX_PORT", "8001"))
+API_PORT = int(os.environ.get("API_PORT", "8000"))
+
+
+def say(text: str) -> None:
+    print(f"[make run] {text}", flush=True)
+
+
+def wait_for_port(port: int, what: str, proc: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"{what} exited with code {proc.returncode}; see .data/logs/")
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.2)
+    raise SystemExit(f"{what} did not open port {port} within {timeout:.0f}s")
+
+
+def port_in_use(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+class Stack:
+    def __init__(self) -> None:
+        self.procs: list[tuple[str, subprocess.Popen]] = []
+        self.pg = None
+        (DATA / "logs").mkdir(parents=True, exist_ok=True)
+
+    def start(self, name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen:
+        log = open(DATA / "logs" / f"{name}.log", "ab")
+        proc = subprocess.Popen(
+            args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        self.procs.append((name, proc))
+        return proc
+
+    def database_url(self) -> str:
+        url = os.environ.get("DATABASE_URL")
+        if url:
+            say("PostgreSQL: DATABASE_URL")
+            return url
+        import pgserver
+
+        say("PostgreSQL: embedded pgserver under .data/postgres")
+        self.pg = pgserver.get_server(DATA / "postgres", cleanup_mode="stop")
+        uri = self.pg.get_uri("postgres")
+        return uri
+
+    def stop(self) -> None:
+        for name, proc in reversed(self.procs):
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        for name, proc in reversed(self.procs):
+            try:
+                proc.wait(timeout=25)
+            except subprocess.TimeoutExpired:
+                say(f"{name} did not stop in time; killing it")
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        if self.pg is not None:
+            self.pg._cleanup()
+        say("stopped; data kept under .data/")
+
+
+def main() -> None:
+    settings = get_settings()
+    for port in (TEMPORAL_PORT, TEMPORAL_UI_PORT, SANDBOX_PORT, API_PORT):
+        if port_in_use(port):
+            raise SystemExit(f"port {port} is already in use; is another `make run` running?")
+    stack = Stack()
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    try:
+        temporal_args = [
+            str(BIN / "temporal"), "server", "start-dev",
+            "--db-filename", str(DATA / "temporal.sqlite"),
+            "--sqlite-pragma", "journal_mode=wal",
+            "--sqlite-pragma", "synchronous=1",
+            "--port", str(TEMPORAL_PORT),
+            "--ui-port", str(TEMPORAL_UI_PORT),
+            "--ip", "127.0.0.1",
+            "--ui-disable-news-fetch",
+            "--log-level", "warn",
+        ]
+        for name, kind in SEARCH_ATTRIBUTES.items():
+            temporal_args += ["--search-attribute", f"{name}={kind}"]
+        say("starting the Temporal dev server")
+        proc = stack.start("temporal", temporal_args, dict(os.environ))
+        wait_for_port(TEMPORAL_PORT, "Temporal", proc)
+
+        database_url = stack.database_url()
+        env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "TEMPORAL_ADDRESS": f"127.0.0.1:{TEMPORAL_PORT}",
+            "DEPARTMENTS_URL": f"http://127.0.0.1:{SANDBOX_PORT}",
+            "API_PORT": str(API_PORT),
+            "SANDBOX_PORT": str(SANDBOX_PORT),
+            "SANDBOX_CALLBACK_BASE_URL": f"http://127.0.0.1:{API_PORT}",
+            "SANDBOX_STATE_FILE": str(DATA / "sandbox-state.json"),
+        }
+        say("applying migrations")
+        subprocess.run([sys.executable, "-m", "store", "migrate"], cwd=ROOT, env=env, check=True)
+
+        say("starting the department sandbox")
+        proc = stack.start("sandbox", [sys.executable, "-m", "sandbox"], env)
+        wait_for_port(SANDBOX_PORT, "sandbox", proc)
+        say("starting one worker")
+        stack.start("worker", [sys.executable, "-m", "workers"], env)
+        say("starting the API")
+        proc = stack.start("api", [sys.executable, "-m", "api"], env)
+        wait_for_port(API_PORT, "API", proc)
+
+        print(
+            f"""
+  API              http://127.0.0.1:{API_PORT}        (docs: /docs)
+  Department sandbox http://127.0.0.1:{SANDBOX_PORT}    (docs: /docs)
+  Temporal Web UI  http://127.0.0.1:{TEMPORAL_UI_PORT}
+  Temporal gRPC    127.0.0.1:{TEMPORAL_PORT}
+  Logs             .data/logs/
+  Environment      {settings.app_env}
+
+Ctrl-C stops everything; data stays under .data/.
+""",
+            flush=True,
+        )
+        while True:
+            for name, proc in stack.procs:
+                if proc.poll() is not None:
+                    raise SystemExit(f"{name} exited with code {proc.returncode}; see .data/logs/{name}.log")
+            time.sleep(1)
+    except KeyboardInterrupt:
+        say("stopping")
+    finally:
+        stack.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,100 @@
+"""Eligibility of a vehicle under the local policy in `data/eligibility.toml`."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from datetime import date, timedelta
+from importlib import resources
+from typing import Any
+
+POLICY_FILE = "eligibility.toml"
+
+
+@dataclass(frozen=True)
+class Policy:
+    max_seats: int
+    local_plate_prefix: str
+    allowed_fuels: frozenset[str]
+    allowed_usage_natures: frozenset[str]
+    permit_valid_years: int
+    min_range_km: dict[str, int]
+    inspection_must_pass: bool
+    inspection_min_days_valid: int
+    blocking_flags: frozenset[str]
+
+    @classmethod
+    def from_mapping(cls, data: dict[str, Any]) -> Policy:
+        vehicle, nev, inspection, psb = data["vehicle"], data["nev"], data["inspection"], data["psb"]
+        return cls(
+            max_seats=int(vehicle["max_seats"]),
+            local_plate_prefix=str(vehicle["local_plate_prefix"]),
+            allowed_fuels=frozenset(vehicle["allowed_fuels"]),
+            allowed_usage_natures=frozenset(vehicle["allowed_usage_natures"]),
+            permit_valid_years=int(vehicle["permit_valid_years_from_registration"]),
+            min_range_km={k: int(v) for k, v in nev["min_range_km"].items()},
+            inspection_must_pass=bool(inspection["must_pass"]),
+            inspection_min_days_valid=int(inspection["min_days_valid"]),
+            blocking_flags=frozenset(psb["blocking_flags"]),
+        )
+
+
+def load_policy() -> Policy:
+    text = resources.files("domain.data").joinpath(POLICY_FILE).read_text(encoding="utf-8")
+    return Policy.from_mapping(tomllib.loads(text))
+
+
+@dataclass(frozen=True)
+class VehicleFacts:
+    """What the departments told us about the vehicle, in plain types."""
+
+    plate: str
+    seats: int
+    fuel: str
+    usage_nature: str
+    flags: list[str]
+    inspection_passed: bool
+    inspection_valid_until: str
+    nev_range_km: int | None = None
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    message: str
+
+
+def assess(facts: VehicleFacts, policy: Policy, on: date) -> list[Finding]:
+    """Every rule the vehicle fails; empty when it is eligible."""
+    findings: list[Finding] = []
+
+    def fail(rule: str, message: str) -> None:
+        findings.append(Finding(rule, message))
+
+    if facts.seats > policy.max_seats:
+        fail("vehicle.seats", f"the vehicle has {facts.seats} seats; at most {policy.max_seats} are allowed")
+    if not facts.plate.startswith(policy.local_plate_prefix):
+        fail("vehicle.local_plate", f"the vehicle must carry a local plate ({policy.local_plate_prefix})")
+    if facts.fuel not in policy.allowed_fuels:
+        fail("vehicle.fuel", f"fuel type {facts.fuel!r} is not admitted")
+    if facts.usage_nature not in policy.allowed_usage_natures:
+        fail("vehicle.usage_nature", f"the vehicle's usage nature {facts.usage_nature} cannot be changed to ride-hailing")
+    minimum = policy.min_range_km.get(facts.fuel)
+    if minimum is not None and (facts.nev_range_km is None or facts.nev_range_km < minimum):
+        found = "unknown" if facts.nev_range_km is None else f"{facts.nev_range_km} km"
+        fail("nev.min_range", f"MIIT catalogue range {found} is below the minimum of {minimum} km for {facts.fuel}")
+    if policy.inspection_must_pass and not facts.inspection_passed:
+        fail("inspection.passed", "the comprehensive performance inspection was not passed")
+    if date.fromisoformat(facts.inspection_valid_until) < on + timedelta(days=policy.inspection_min_days_valid):
+        fail("inspection.validity", f"the inspection report expired on {facts.inspection_valid_until}")
+    blocking = sorted(policy.blocking_flags.intersection(facts.flags))
+    if blocking:
+        fail("psb.blocking_flags", f"PSB flags block the change of usage nature: {', '.join(blocking)}")
+    return findings
+
+
+def permit_valid_until(registered_on: date, policy: Policy) -> date:
+    try:
+        return registered_on.replace(year=registered_on.year + policy.permit_valid_years)
+    except ValueError:
+        return registered_on.replace(year=registered_on.year + policy.permit_valid_years, day=28)

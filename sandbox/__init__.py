@@ -1,0 +1,1 @@
+"""Department sandbox for development and tests; see ``sandbox.app.create_app``."""

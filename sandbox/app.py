@@ -1,0 +1,61 @@
+"""The department sandbox: one app that plays every department the orchestrator calls."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+from fastapi import FastAPI
+
+from sandbox import control
+from sandbox.departments import courier, eid, inspection, insurance, miit, psb, sms, tax
+from sandbox.errors import DepartmentError, department_error_handler
+from sandbox.runtime import Runtime
+from sandbox.settings import SandboxSettings
+from sandbox.state import StateStore
+
+CALLBACK_TIMEOUT = httpx.Timeout(5.0, connect=3.0)
+
+
+def create_app(settings: SandboxSettings | None = None) -> FastAPI:
+    """Build the sandbox app; ``settings`` default to the ``SANDBOX_*`` environment."""
+    settings = settings or SandboxSettings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with httpx.AsyncClient(timeout=CALLBACK_TIMEOUT) as http:
+            runtime = Runtime(
+                settings,
+                StateStore(settings.state_file),
+                http,
+                deferred=(psb.USAGE_CHANGES, courier.DELIVERIES),
+            )
+            app.state.runtime = runtime
+            runtime.resume()
+            try:
+                yield
+            finally:
+                await runtime.aclose()
+
+    app = FastAPI(
+        title="Department sandbox",
+        description="Plays e-ID, PSB, tax, inspection, insurance, MIIT, courier and SMS.",
+        lifespan=lifespan,
+    )
+    app.add_exception_handler(DepartmentError, department_error_handler)
+    for router in (
+        eid.helpers,
+        psb.helpers,
+        insurance.helpers,
+        sms.helpers,
+        control.router,
+        eid.router,
+        psb.router,
+        tax.router,
+        inspection.router,
+        insurance.router,
+        miit.router,
+        courier.router,
+        sms.router,
+    ):
+        app.include_router(router)
+    return app

@@ -1,0 +1,50 @@
+"""The sandbox's own controls: injected faults and a full reset."""
+
+from fastapi import Response
+from pydantic import Field
+
+from sandbox.common import StrictModel
+from sandbox.errors import DepartmentError
+from sandbox.routing import RuntimeDep, helper_router
+from sandbox.runtime import SERVICES
+from sandbox.state import JSON
+
+router = helper_router()
+
+
+class FaultIn(StrictModel):
+    error_rate: float = Field(default=0.0, ge=0, le=1)
+    latency_ms: int = Field(default=0, ge=0, le=60_000)
+
+
+@router.put("/faults/{service}")
+async def set_fault(service: str, fault: FaultIn, runtime: RuntimeDep) -> JSON:
+    """Make a department slow (``latency_ms``) and failing (503 with ``error_rate``)."""
+    if service not in SERVICES:
+        raise DepartmentError(
+            404, "unknown_service", f"Services with faults: {', '.join(SERVICES)}."
+        )
+    runtime.state.faults[service] = fault.model_dump()
+    runtime.save()
+    return {"service": service, **runtime.state.faults[service]}
+
+
+@router.get("/faults")
+async def list_faults(runtime: RuntimeDep) -> JSON:
+    """The faults in force, by service."""
+    return {"faults": runtime.state.faults}
+
+
+@router.delete("/faults")
+async def clear_faults(runtime: RuntimeDep) -> JSON:
+    """Make every department healthy again."""
+    runtime.state.faults.clear()
+    runtime.save()
+    return {"faults": {}}
+
+
+@router.post("/reset", status_code=204)
+async def reset(runtime: RuntimeDep) -> Response:
+    """Forget everything and cancel pending work (for tests)."""
+    await runtime.reset()
+    return Response(status_code=204)

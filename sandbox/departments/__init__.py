@@ -1,0 +1,1 @@
+"""The played departments, one module each."""

@@ -1,0 +1,378 @@
+"""Repositories over PostgreSQL: projection, materials, documents, permits, audit."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import asyncpg
+
+from domain.statuses import TERMINAL
+
+CITY = "330300"
+OPEN_VEHICLE_INDEX = "applications_one_open_per_vehicle"
+
+
+class ApplicationInProgress(Exception):
+    """The vehicle already has an open application."""
+
+
+class IdempotencyKeyReused(Exception):
+    """The Idempotency-Key was used before with a different request body."""
+
+
+def digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def canonical_sha256(data: Any) -> str:
+    return digest(json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")))
+
+
+@dataclass(frozen=True)
+class Material:
+    material_id: str
+    owner_sub: str
+    kind: str
+    content_type: str
+    size: int
+    sha256: str
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "material_id": self.material_id,
+            "kind": self.kind,
+            "sha256": self.sha256,
+            "size": self.size,
+            "content_type": self.content_type,
+        }
+
+
+@dataclass(frozen=True)
+class ApplicationRow:
+    application_id: str
+    workflow_id: str
+    applicant_sub: str
+    district: str
+    status: str
+    view: dict[str, Any]
+    start_input: dict[str, Any] | None
+
+    @property
+    def is_open(self) -> bool:
+        return self.status not in TERMINAL
+
+
+@dataclass(frozen=True)
+class Reservation:
+    row: ApplicationRow
+    created: bool
+
+
+@dataclass(frozen=True)
+class IssuedPermit:
+    number: str
+    issued_on: date
+    valid_until: date
+
+
+def _row(record: asyncpg.Record) -> ApplicationRow:
+    return ApplicationRow(
+        application_id=str(record["application_id"]),
+        workflow_id=record["workflow_id"],
+        applicant_sub=record["applicant_sub"],
+        district=record["district"],
+        status=record["status"],
+        view=record["view"],
+        start_input=record["start_input"],
+    )
+
+
+class Store:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    # ---------------------------------------------------------- applicants
+
+    async def save_applicant(self, sub: str, name: str, id_number: str, phone: str) -> None:
+        await self.pool.execute(
+            """INSERT INTO applicants (sub, name, id_number, phone) VALUES ($1, $2, $3, $4)
+               ON CONFLICT (sub) DO UPDATE SET name = $2, phone = $4, verified_at = now()""",
+            sub,
+            name,
+            id_number,
+            phone,
+        )
+
+    async def get_applicant(self, sub: str) -> asyncpg.Record | None:
+        return await self.pool.fetchrow("SELECT * FROM applicants WHERE sub = $1", sub)
+
+    # ----------------------------------------------------------- materials
+
+    async def save_material(self, owner_sub: str, kind: str, content_type: str, content: bytes) -> Material:
+        material = Material(
+            material_id=str(uuid.uuid4()),
+            owner_sub=owner_sub,
+            kind=kind,
+            content_type=content_type,
+            size=len(content),
+            sha256=hashlib.sha256(content).hexdigest(),
+        )
+        await self.pool.execute(
+            """INSERT INTO materials (material_id, owner_sub, kind, content_type, size, sha256, content)
+               VALUES ($1, $2, $3, $4, $5, $6, $7)""",
+            uuid.UUID(material.material_id),
+            owner_sub,
+            kind,
+            content_type,
+            material.size,
+            material.sha256,
+            content,
+        )
+        return material
+
+    async def get_material(self, material_id: str) -> Material | None:
+        try:
+            key = uuid.UUID(material_id)
+        except ValueError:
+            return None
+        r = await self.pool.fetchrow(
+            "SELECT material_id, owner_sub, kind, content_type, size, sha256 FROM materials WHERE material_id = $1",
+            key,
+        )
+        if r is None:
+            return None
+        return Material(str(r["material_id"]), r["owner_sub"], r["kind"], r["content_type"], r["size"], r["sha256"])
+
+    # -------------------------------------------------------- applications
+
+    async def reserve_application(
+        self,
+        *,
+        application_id: str,
+        workflow_id: str,
+        applicant_sub: str,
+        district: str,
+        channel: str,
+        vin: str,
+        submitted_at: datetime,
+        view: dict[str, Any],
+        start_input: dict[str, Any],
+        idempotency_key: str | None,
+        request_sha256: str,
+    ) -> Reservation:
+        """Insert the application row, or return the one this Idempotency-Key created."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            if idempotency_key is not None:
+                existing = await conn.fetchrow(
+                    """SELECT k.request_sha256, a.* FROM idempotency_keys k
+                       JOIN applications a USING (application_id)
+                       WHERE k.applicant_sub = $1 AND k.key = $2""",
+                    applicant_sub,
+                    idempotency_key,
+                )
+                if existing is not None:
+                    if existing["request_sha256"] != request_sha256:
+                        raise IdempotencyKeyReused()
+                    return Reservation(_row(existing), created=False)
+            try:
+                async with conn.transaction():
+                    record = await conn.fetchrow(
+                        """INSERT INTO applications (application_id, workflow_id, applicant_sub, district, channel,
+                               status, vin_digest, submitted_at, view, start_input)
+                           VALUES ($1, $2, $3, $4, $5, 'submitted', $6, $7, $8, $9) RETURNING *""",
+                        uuid.UUID(application_id),
+                        workflow_id,
+                        applicant_sub,
+                        district,
+                        channel,
+                        digest(vin),
+                        submitted_at,
+                        view,
+                        start_input,
+                    )
+            except asyncpg.UniqueViolationError as err:
+                if err.constraint_name == OPEN_VEHICLE_INDEX:
+                    raise ApplicationInProgress() from err
+                raise
+            if idempotency_key is not None:
+                await conn.execute(
+                    """INSERT INTO idempotency_keys (applicant_sub, key, request_sha256, application_id)
+                       VALUES ($1, $2, $3, $4)""",
+                    applicant_sub,
+                    idempotency_key,
+                    request_sha256,
+                    uuid.UUID(application_id),
+                )
+            return Reservation(_row(record), created=True)
+
+    async def mark_started(self, application_id: str) -> None:
+        """The workflow runs: the start input (personal data) is no longer kept here."""
+        await self.pool.execute(
+            "UPDATE applications SET start_input = NULL WHERE application_id = $1", uuid.UUID(application_id)
+        )
+
+    async def discard_unstarted(self, application_id: str) -> None:
+        await self.pool.execute(
+            "DELETE FROM applications WHERE application_id = $1 AND start_input IS NOT NULL AND version = 0",
+            uuid.UUID(application_id),
+        )
+
+    async def get_application(self, application_id: str) -> ApplicationRow | None:
+        try:
+            key = uuid.UUID(application_id)
+        except ValueError:
+            return None
+        record = await self.pool.fetchrow("SELECT * FROM applications WHERE application_id = $1", key)
+        return _row(record) if record else None
+
+    async def open_application_for_vin(self, vin: str) -> ApplicationRow | None:
+        record = await self.pool.fetchrow(
+            f"""SELECT * FROM applications WHERE vin_digest = $1
+                AND status NOT IN ({", ".join(f"'{s}'" for s in sorted(TERMINAL))})""",
+            digest(vin),
+        )
+        return _row(record) if record else None
+
+    async def list_applications(
+        self,
+        *,
+        applicant_sub: str | None = None,
+        districts: list[str] | None = None,
+        status: str | None = None,
+        page: int = 1,
+        page_size: int = 20,
+    ) -> tuple[list[dict[str, Any]], int]:
+        """Masked views, newest first, with a stable order for pagination."""
+        where, args = [], []
+        if applicant_sub is not None:
+            args.append(applicant_sub)
+            where.append(f"applicant_sub = ${len(args)}")
+        if districts is not None:
+            args.append(districts)
+            where.append(f"district = ANY(${len(args)})")
+        if status is not None:
+            args.append(status)
+            where.append(f"status = ${len(args)}")
+        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        async with self.pool.acquire() as conn:
+            total = await conn.fetchval(f"SELECT count(*) FROM applications {clause}", *args)
+            rows = await conn.fetch(
+                f"""SELECT view FROM applications {clause}
+                    ORDER BY submitted_at DESC, application_id
+                    LIMIT ${len(args) + 1} OFFSET ${len(args) + 2}""",
+                *args,
+                page_size,
+                (page - 1) * page_size,
+            )
+        return [r["view"] for r in rows], total
+
+    async def project(self, version: int, view: dict[str, Any], masked: dict[str, Any]) -> None:
+        """Write the workflow's view; an older version never overwrites a newer one."""
+        deadlines = view.get("deadlines") or {}
+        pending = view.get("pending") or []
+        await self.pool.execute(
+            """UPDATE applications SET status = $2, step = $3, accepted_on = $4, insurance_due_on = $5,
+                   decision_due_on = $6, permit_number = $7, view = $8, version = $9, updated_at = now()
+               WHERE application_id = $1 AND version < $9""",
+            uuid.UUID(view["application_id"]),
+            view["status"],
+            pending[0]["action"] if pending else None,
+            _date(view.get("accepted_on")),
+            _date((deadlines.get("insurance") or {}).get("due_on")),
+            _date((deadlines.get("decision") or {}).get("due_on")),
+            (view.get("permit") or {}).get("number"),
+            masked,
+            version,
+        )
+
+    # ----------------------------------------------------------- documents
+
+    async def save_document(self, *, application_id: str, kind: str, key: str, data: dict[str, Any]) -> str:
+        """Idempotent per (application, key): a retried activity returns the same document."""
+        document_id = uuid.uuid5(uuid.NAMESPACE_URL, f"permit-document:{application_id}:{key}")
+        content = {"application_id": application_id, "kind": kind, **data}
+        await self.pool.execute(
+            """INSERT INTO documents (document_id, application_id, kind, data, sha256)
+               VALUES ($1, $2, $3, $4, $5) ON CONFLICT (document_id) DO NOTHING""",
+            document_id,
+            uuid.UUID(application_id),
+            kind,
+            content,
+            canonical_sha256(content),
+        )
+        return str(document_id)
+
+    async def get_document(self, document_id: str) -> asyncpg.Record | None:
+        try:
+            key = uuid.UUID(document_id)
+        except ValueError:
+            return None
+        return await self.pool.fetchrow("SELECT * FROM documents WHERE document_id = $1", key)
+
+    # ------------------------------------------------------------- permits
+
+    async def allocate_permit_number(self, *, application_id: str, issued_on: date, valid_until: date) -> IssuedPermit:
+        """Sequential per city without gaps; a second call for one application returns the first number."""
+        app = uuid.UUID(application_id)
+        async with self.pool.acquire() as conn, conn.transaction():
+            existing = await conn.fetchrow("SELECT * FROM permits WHERE application_id = $1", app)
+            if existing is None:
+                seq = await conn.fetchval(
+                    "UPDATE permit_counters SET last_seq = last_seq + 1 WHERE city = $1 RETURNING last_seq", CITY
+                )
+                existing = await conn.fetchrow(
+                    """INSERT INTO permits (application_id, city, seq, number, issued_on, valid_until)
+                       VALUES ($1, $2, $3, $4, $5, $6) RETURNING *""",
+                    app,
+                    CITY,
+                    seq,
+                    f"{CITY}{issued_on.year}{seq:06d}",
+                    issued_on,
+                    valid_until,
+                )
+        return IssuedPermit(existing["number"], existing["issued_on"], existing["valid_until"])
+
+    # --------------------------------------------------------------- audit
+
+    async def audit(
+        self,
+        *,
+        actor: str,
+        role: str,
+        action: str,
+        outcome: str,
+        district: str | None = None,
+        target: str | None = None,
+        source_ip: str | None = None,
+        detail: dict[str, Any] | None = None,
+    ) -> None:
+        await self.pool.execute(
+            """INSERT INTO audit_log (actor, role, district, action, target, outcome, source_ip, detail)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8)""",
+            actor,
+            role,
+            district,
+            action,
+            target,
+            outcome,
+            source_ip,
+            detail or {},
+        )
+
+    async def remember_callback(self, source: str, signature: str) -> bool:
+        """False when this signed callback was taken before (a replay)."""
+        result = await self.pool.execute(
+            "INSERT INTO callback_receipts (signature, source) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            signature,
+            source,
+        )
+        return result.endswith(" 1")
+
+
+def _date(text: str | None) -> date | None:
+    return date.fromisoformat(text) if text else None

@@ -1,0 +1,243 @@
+"""In-memory departments and store, registered under the real activity names."""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.permit import (
+    AssessmentInput,
+    DeadlineAnswer,
+    DeadlineQuery,
+    DocumentRequest,
+    JobQuery,
+    ModelQuery,
+    PermitAnswer,
+    PermitRequest,
+    ProjectionRequest,
+    ShipmentRequest,
+    SmsRequest,
+    TrackingQuery,
+    UsageChangeRequest,
+    VehicleQuery,
+)
+from adapters.models import (
+    InspectionReport,
+    Invoice,
+    NevRange,
+    Policy,
+    PurchaseTax,
+    Shipment,
+    UsageChangeJob,
+    VehicleRecord,
+)
+from domain import errors
+from domain.calendar import official_calendar
+from domain.eligibility import assess, load_policy
+from workflows.types import Applicant, Delivery, PermitApplicationInput, Timing, Vehicle
+
+OWNER_ID = "330302199001011236"
+VIN = "LSVAU218XN2183294"
+PLATE = "浙C12345"
+
+
+def application_input(channel: str = "online", method: str = "mail", **timing: Any) -> PermitApplicationInput:
+    return PermitApplicationInput(
+        application_id=str(uuid.uuid4()),
+        applicant=Applicant(sub="eid-test", name="张三", id_number=OWNER_ID, phone="13800138000"),
+        vehicle=Vehicle(plate=PLATE, vin=VIN),
+        district="330382",
+        channel=channel,
+        delivery=Delivery(method=method, recipient="张三", phone="13800138000", address="乐清市城南街道 1 号"),
+        materials={"registration_certificate": "m1", "driving_license": "m2"},
+        submitted_at=datetime.now(timezone.utc).isoformat(),
+        timing=Timing(**timing),
+    )
+
+
+@dataclass
+class FakeWorld:
+    """Departments and store in memory; every activity call is recorded."""
+
+    vehicle: VehicleRecord = field(
+        default_factory=lambda: VehicleRecord(
+            plate=PLATE,
+            vin=VIN,
+            owner_name="张三",
+            owner_id_number=OWNER_ID,
+            usage_nature="非营运",
+            seats=5,
+            fuel="bev",
+            model="BYD Qin PLUS EV",
+            registered_on="2025-06-01",
+            flags=[],
+        )
+    )
+    ownership_failures: int = 0
+    psb_refusal: str | None = None
+    policy: Policy | None = None
+    deadline_days: int | None = None
+    calls: list[tuple[str, Any]] = field(default_factory=list)
+    sms: list[SmsRequest] = field(default_factory=list)
+    documents: dict[str, DocumentRequest] = field(default_factory=dict)
+    jobs: dict[str, UsageChangeJob] = field(default_factory=dict)
+    shipments: dict[str, ShipmentRequest] = field(default_factory=dict)
+    projections: list[ProjectionRequest] = field(default_factory=list)
+    permit_numbers: dict[str, str] = field(default_factory=dict)
+
+    def names(self) -> list[str]:
+        return [name for name, _ in self.calls]
+
+    def buy_policy(self, bought_at: datetime) -> None:
+        self.policy = Policy(
+            policy_no="CLI-0001",
+            vin=VIN,
+            plate=PLATE,
+            kind="carrier_liability",
+            valid_from=bought_at.date().isoformat(),
+            valid_until=(bought_at + timedelta(days=365)).date().isoformat(),
+            bought_at=bought_at.isoformat(),
+        )
+
+    def complete_jobs(self) -> None:
+        for job_id, job in list(self.jobs.items()):
+            self.jobs[job_id] = dataclasses.replace(job, status="completed", driving_license_no="DL-NEW-1")
+
+    def activities(self) -> list[Any]:
+        world = self
+
+        @activity.defn(name="verify_ownership")
+        async def verify_ownership(query: VehicleQuery) -> VehicleRecord:
+            world.calls.append(("verify_ownership", query))
+            if world.ownership_failures > 0:
+                world.ownership_failures -= 1
+                raise ApplicationError("PSB unavailable", type=errors.DEPARTMENT_UNAVAILABLE)
+            if query.owner_id_number != world.vehicle.owner_id_number:
+                raise ApplicationError("not the owner", type=errors.OWNER_MISMATCH, non_retryable=True)
+            return world.vehicle
+
+        @activity.defn(name="fetch_invoice")
+        async def fetch_invoice(query: VehicleQuery) -> Invoice:
+            world.calls.append(("fetch_invoice", query))
+            return Invoice(invoice_no="INV-1", vin=VIN, amount_yuan=150000.0, issued_on="2025-05-20")
+
+        @activity.defn(name="fetch_purchase_tax")
+        async def fetch_purchase_tax(query: VehicleQuery) -> PurchaseTax:
+            world.calls.append(("fetch_purchase_tax", query))
+            return PurchaseTax(certificate_no="TAX-1", vin=VIN, paid_on="2025-05-25")
+
+        @activity.defn(name="fetch_inspection_report")
+        async def fetch_inspection_report(query: VehicleQuery) -> InspectionReport:
+            world.calls.append(("fetch_inspection_report", query))
+            return InspectionReport(report_no="INS-1", vin=VIN, passed=True, valid_until="2099-01-01")
+
+        @activity.defn(name="fetch_nev_range")
+        async def fetch_nev_range(query: ModelQuery) -> NevRange:
+            world.calls.append(("fetch_nev_range", query))
+            return NevRange(model=query.model, range_km=420)
+
+        @activity.defn(name="assess_eligibility")
+        async def assess_eligibility(request: AssessmentInput) -> list:
+            world.calls.append(("assess_eligibility", request))
+            return assess(request.facts, load_policy(), date.fromisoformat(request.on))
+
+        @activity.defn(name="compute_deadline")
+        async def compute_deadline(query: DeadlineQuery) -> DeadlineAnswer:
+            world.calls.append(("compute_deadline", query))
+            start = date.fromisoformat(query.start)
+            if world.deadline_days is not None:
+                due, provisional = start + timedelta(days=world.deadline_days), False
+            else:
+                deadline = official_calendar().add_working_days(start, query.working_days)
+                due, provisional = deadline.due_on, deadline.provisional
+            return DeadlineAnswer(query.start, query.working_days, due.isoformat(), provisional)
+
+        @activity.defn(name="send_sms")
+        async def send_sms(request: SmsRequest) -> str:
+            world.calls.append(("send_sms", request))
+            if all(s.idempotency_key != request.idempotency_key for s in world.sms):
+                world.sms.append(request)
+            return request.idempotency_key
+
+        @activity.defn(name="issue_document")
+        async def issue_document(request: DocumentRequest) -> str:
+            world.calls.append(("issue_document", request))
+            world.documents[request.key] = request
+            return str(uuid.uuid5(uuid.NAMESPACE_URL, request.key))
+
+        @activity.defn(name="request_usage_change")
+        async def request_usage_change(request: UsageChangeRequest) -> UsageChangeJob:
+            world.calls.append(("request_usage_change", request))
+            if world.psb_refusal and request.target_nature != "非营运":
+                raise ApplicationError("PSB refused", type=world.psb_refusal, non_retryable=True)
+            job_id = f"job-{request.idempotency_key}"
+            world.jobs.setdefault(
+                job_id,
+                UsageChangeJob(
+                    job_id=job_id,
+                    vin=request.vin,
+                    target_nature=request.target_nature,
+                    reference=request.reference,
+                    status="pending",
+                    requested_at=datetime.now(timezone.utc).isoformat(),
+                ),
+            )
+            return world.jobs[job_id]
+
+        @activity.defn(name="get_usage_change")
+        async def get_usage_change(query: JobQuery) -> UsageChangeJob:
+            """PSB has finished any job by the time it is polled."""
+            world.calls.append(("get_usage_change", query))
+            world.complete_jobs()
+            return world.jobs[query.job_id]
+
+        @activity.defn(name="find_policy")
+        async def find_policy(query: VehicleQuery) -> Policy | None:
+            world.calls.append(("find_policy", query))
+            return world.policy
+
+        @activity.defn(name="allocate_permit")
+        async def allocate_permit(request: PermitRequest) -> PermitAnswer:
+            world.calls.append(("allocate_permit", request))
+            number = world.permit_numbers.setdefault(request.application_id, f"3303002026{len(world.permit_numbers) + 1:06d}")
+            return PermitAnswer(number=number, issued_on=request.issued_on, valid_until="2033-06-01")
+
+        @activity.defn(name="create_shipment")
+        async def create_shipment(request: ShipmentRequest) -> Shipment:
+            world.calls.append(("create_shipment", request))
+            world.shipments.setdefault(request.idempotency_key, request)
+            return Shipment(tracking_number=f"SF-{request.idempotency_key[-8:]}", reference=request.reference, status="in_transit")
+
+        @activity.defn(name="get_shipment")
+        async def get_shipment(query: TrackingQuery) -> Shipment:
+            world.calls.append(("get_shipment", query))
+            return Shipment(tracking_number=query.tracking_number, reference="", status="delivered")
+
+        @activity.defn(name="project")
+        async def project(request: ProjectionRequest) -> None:
+            world.projections.append(request)
+
+        return [
+            verify_ownership,
+            fetch_invoice,
+            fetch_purchase_tax,
+            fetch_inspection_report,
+            fetch_nev_range,
+            assess_eligibility,
+            compute_deadline,
+            send_sms,
+            issue_document,
+            request_usage_change,
+            get_usage_change,
+            find_policy,
+            allocate_permit,
+            create_shipment,
+            get_shipment,
+            project,
+        ]

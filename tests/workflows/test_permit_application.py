@@ -1,0 +1,302 @@
+"""Every path of PermitApplicationWorkflow on the time-skipping test server."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import uuid
+from collections.abc import AsyncIterator
+from datetime import date, timedelta
+
+import pytest
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Replayer, Worker
+
+from domain import errors
+from domain.calendar import end_of_day_cst
+from tests.conftest import settings_for_tests
+from tests.workflows.fakes import FakeWorld, application_input
+from workers.temporal import data_converter
+from workflows.permit_application import PermitApplicationWorkflow
+from workflows.types import (
+    Decision,
+    DeliveryReport,
+    OriginalsShipment,
+    PermitApplicationInput,
+    Supplements,
+    UsageChangeReport,
+    Withdrawal,
+)
+
+
+class Run:
+    """One application under test: its world, handle, and the statuses it passed through."""
+
+    def __init__(self, env: WorkflowEnvironment, world: FakeWorld, handle: WorkflowHandle) -> None:
+        self.env, self.world, self.handle = env, world, handle
+        self.seen: list[str] = []
+
+    async def view(self) -> dict:
+        return await self.handle.query(PermitApplicationWorkflow.view)
+
+    async def reach(self, status: str, *, step: str | None = None, timeout: float = 15) -> dict:
+        """Poll the query until the workflow is at `status` (and waiting for `step`)."""
+        loop = asyncio.get_running_loop()
+        end = loop.time() + timeout
+        while True:
+            view = await self.view()
+            if not self.seen or self.seen[-1] != view["status"]:
+                self.seen.append(view["status"])
+            if view["status"] == status and (step is None or view["step"] == step):
+                return view
+            if loop.time() > end:
+                raise AssertionError(f"never reached {status}/{step}; at {view['status']}/{view['step']}")
+            await asyncio.sleep(0.05)
+
+    async def decide(self, step: str, outcome: str = "approve", reason: str = "", items: list[str] | None = None) -> dict:
+        await self.reach(step.replace("originals_received", "awaiting_originals"), step=step)
+        return await self.handle.execute_update(
+            PermitApplicationWorkflow.decide, Decision(step, outcome, "transport_clerk", reason, items or [])
+        )
+
+    async def complete_usage_change(self) -> None:
+        await self.reach("vehicle_nature_change")
+        while not self.world.jobs:
+            await asyncio.sleep(0.05)
+        self.world.complete_jobs()
+        for job_id, job in self.world.jobs.items():
+            if job.target_nature != "非营运":
+                await self.handle.signal(
+                    PermitApplicationWorkflow.report_usage_change, UsageChangeReport(job_id, "completed", "DL-NEW-1")
+                )
+
+    async def through_acceptance(self) -> None:
+        await self.decide("preliminary_review")
+        if (await self.view())["channel"] == "online":
+            await self.reach("awaiting_originals")
+            await self.handle.execute_update(PermitApplicationWorkflow.report_originals_shipment, OriginalsShipment("SF1234567"))
+            await self.decide("originals_received")
+        await self.complete_usage_change()
+        await self.reach("awaiting_insurance")
+
+
+@pytest.fixture
+async def start(time_skipping_env: WorkflowEnvironment) -> AsyncIterator:
+    workers: list[Worker] = []
+
+    async def _start(world: FakeWorld, wf_input: PermitApplicationInput | None = None) -> Run:
+        task_queue = f"test-{uuid.uuid4()}"
+        worker = Worker(
+            time_skipping_env.client,
+            task_queue=task_queue,
+            workflows=[PermitApplicationWorkflow],
+            activities=world.activities(),
+        )
+        workers.append(worker)
+        asyncio.ensure_future(worker.run())
+        wf_input = wf_input or application_input()
+        handle = await time_skipping_env.client.start_workflow(
+            PermitApplicationWorkflow.run, wf_input, id=f"permit-{wf_input.application_id}", task_queue=task_queue
+        )
+        return Run(time_skipping_env, world, handle)
+
+    yield _start
+    for worker in workers:
+        await worker.shutdown()
+
+
+async def replay(handle: WorkflowHandle) -> None:
+    history = await handle.fetch_history()
+    await Replayer(workflows=[PermitApplicationWorkflow], data_converter=data_converter(settings_for_tests())).replay_workflow(history)
+
+
+async def test_online_happy_path_to_completed(start) -> None:
+    run = await start(FakeWorld())
+    await run.through_acceptance()
+    view = await run.view()
+    assert view["deadlines"]["insurance"]["working_days"] == 15
+    assert view["deadlines"]["decision"]["working_days"] == 20
+    notice = next(s for s in run.world.sms if s.idempotency_key.endswith("sms:one-time-notice"))
+    assert view["deadlines"]["insurance"]["due_on"] in notice.text
+    run.world.buy_policy(await run.env.get_current_time())
+    checked = await run.handle.execute_update(PermitApplicationWorkflow.check_insurance)
+    assert checked["status"] == "final_review"
+    await run.decide("final_review")
+    await run.reach("delivering")
+    tracking = (await run.view())["delivery"]["tracking_number"]
+    await run.handle.signal(PermitApplicationWorkflow.report_delivery, DeliveryReport(tracking, "delivered"))
+    result = await run.handle.result()
+
+    assert result.status == "completed"
+    assert result.permit_number == "3303002026000001"
+    final = await run.view()
+    assert [d["kind"] for d in final["documents"]] == [
+        "joint_handling_confirmation",
+        "insurance_one_time_notice",
+        "vehicle_change_contact_form",
+        "usage_nature_feedback_form",
+        "permit",
+    ]
+    assert final["permit"]["number"] == result.permit_number
+    assert final["status"] == "completed" and "awaiting_originals" in run.seen
+    assert {"ownership_verified", "accepted", "usage_nature_changed", "insurance_found", "permit_issued", "documents_delivered"} <= {
+        e["event"] for e in final["timeline"]
+    }
+    assert not any(r.target_nature == "非营运" for _, r in run.world.calls if _ == "request_usage_change")
+    assert run.world.projections[-1].view["status"] == "completed"
+    await replay(run.handle)
+
+
+async def test_window_channel_skips_originals_and_pickup_completes(start) -> None:
+    run = await start(FakeWorld(), application_input(channel="window", method="pickup"))
+    await run.through_acceptance()
+    run.world.buy_policy(await run.env.get_current_time())
+    await run.handle.execute_update(PermitApplicationWorkflow.check_insurance)
+    await run.decide("final_review")
+    result = await run.handle.result()
+    assert result.status == "completed"
+    assert "awaiting_originals" not in run.seen
+    assert not run.world.shipments
+    assert any(s.idempotency_key.endswith("sms:pickup-ready") for s in run.world.sms)
+
+
+async def test_supplement_loop_until_supplied(start) -> None:
+    run = await start(FakeWorld())
+    view = await run.decide("preliminary_review", "request_supplement", "登记证书扫描件不清晰", ["机动车登记证书"])
+    assert view["status"] == "supplement_requested"
+    assert view["pending"] == [{"action": "submit_supplements", "actor": "applicant", "items": ["机动车登记证书"]}]
+    with pytest.raises(WorkflowUpdateFailedError):
+        await run.handle.execute_update(PermitApplicationWorkflow.decide, Decision("preliminary_review", "approve", "transport_clerk"))
+    back = await run.handle.execute_update(
+        PermitApplicationWorkflow.submit_supplements, Supplements({"registration_certificate": "m3"})
+    )
+    assert back["status"] == "preliminary_review"
+    await run.decide("preliminary_review", "request_supplement", "行驶证缺页", ["机动车行驶证"])
+    await run.handle.execute_update(PermitApplicationWorkflow.submit_supplements, Supplements({"driving_license": "m4"}))
+    accepted = await run.decide("preliminary_review")
+    assert accepted["status"] == "awaiting_originals" and accepted["accepted_on"]
+    events = [e["event"] for e in accepted["timeline"]]
+    assert events.count("supplement_requested") == 2 and events.count("supplements_submitted") == 2
+    assert sum(1 for s in run.world.sms if "sms:supplement-request" in s.idempotency_key) == 2
+    await run.handle.execute_update(PermitApplicationWorkflow.withdraw, Withdrawal("changed my mind"))
+    assert (await run.handle.result()).status == "withdrawn"
+
+
+async def test_rejection_at_preliminary_review_needs_no_compensation(start) -> None:
+    run = await start(FakeWorld())
+    view = await run.decide("preliminary_review", "reject", "车辆不符合条件")
+    assert view["status"] == "rejected"
+    result = await run.handle.result()
+    assert result.status == "rejected"
+    assert "request_usage_change" not in run.world.names() and not run.world.shipments
+    assert any(r.kind == "termination_notice" for r in run.world.documents.values())
+
+
+async def test_rejection_at_final_review_reverts_usage_nature(start) -> None:
+    run = await start(FakeWorld())
+    await run.through_acceptance()
+    run.world.buy_policy(await run.env.get_current_time())
+    await run.handle.execute_update(PermitApplicationWorkflow.check_insurance)
+    await run.decide("final_review", "reject", "保单信息与车辆不符")
+    result = await run.handle.result()
+    assert result.status == "rejected"
+    reversal = [r for n, r in run.world.calls if n == "request_usage_change" and r.target_nature == "非营运"]
+    assert len(reversal) == 1
+    assert any(k.endswith("return-originals") for k in run.world.shipments)
+
+
+async def test_withdrawal_after_usage_change_reverts_and_returns_originals(start) -> None:
+    run = await start(FakeWorld())
+    await run.through_acceptance()
+    view = await run.handle.execute_update(PermitApplicationWorkflow.withdraw, Withdrawal("不再从事网约车"))
+    assert view["status"] == "withdrawn"
+    result = await run.handle.result()
+    assert result.status == "withdrawn"
+    final = await run.view()
+    events = [e["event"] for e in final["timeline"]]
+    assert events.index("withdrawn") < events.index("usage_nature_reverted") < events.index("originals_returned")
+    reversal_keys = [r.idempotency_key for n, r in run.world.calls if n == "request_usage_change" and r.target_nature == "非营运"]
+    assert reversal_keys == [f"{run.handle.id}:usage-reversal"]
+    with pytest.raises(Exception):
+        await run.handle.execute_update(PermitApplicationWorkflow.withdraw, Withdrawal())
+
+
+async def test_expiry_reverts_usage_nature(start) -> None:
+    run = await start(FakeWorld(deadline_days=3))
+    await run.through_acceptance()
+    due = date.fromisoformat((await run.view())["deadlines"]["insurance"]["due_on"])
+    await run.env.sleep(end_of_day_cst(due) - await run.env.get_current_time() + timedelta(minutes=2))
+    result = await run.handle.result()
+    assert result.status == "expired"
+    final = await run.view()
+    assert "usage_nature_reverted" in [e["event"] for e in final["timeline"]]
+    assert any(r.kind == "termination_notice" for r in run.world.documents.values())
+    assert any("逾期" in s.text for s in run.world.sms)
+
+
+@pytest.mark.parametrize(("offset", "expected"), [(timedelta(seconds=-1), "final_review"), (timedelta(0), "expired")])
+async def test_policy_bought_at_the_last_second_is_in_time(start, offset: timedelta, expected: str) -> None:
+    run = await start(FakeWorld(deadline_days=2))
+    await run.through_acceptance()
+    due = date.fromisoformat((await run.view())["deadlines"]["insurance"]["due_on"])
+    ends = end_of_day_cst(due)
+    run.world.buy_policy(ends + offset)
+    await run.env.sleep(ends - await run.env.get_current_time() - timedelta(seconds=5))
+    await run.env.sleep(timedelta(seconds=10))
+    view = await run.reach(expected)
+    assert view["status"] == expected
+
+
+async def test_department_faults_are_recovered_by_retries(start) -> None:
+    run = await start(FakeWorld(ownership_failures=2))
+    view = await run.reach("preliminary_review", step="preliminary_review", timeout=30)
+    assert run.world.names().count("verify_ownership") == 3
+    assert "ownership_verified" in [e["event"] for e in view["timeline"]]
+
+
+async def test_business_refusal_rejects_without_retry(start) -> None:
+    world = FakeWorld()
+    wf_input = application_input()
+    wf_input.applicant.id_number = "110101198001010014"
+    run = await start(world, wf_input)
+    result = await run.handle.result()
+    assert result.status == "rejected"
+    assert world.names().count("verify_ownership") == 1
+
+
+async def test_blocking_flag_at_psb_rejects_and_returns_originals(start) -> None:
+    run = await start(FakeWorld(psb_refusal=errors.BLOCKING_FLAG))
+    await run.decide("preliminary_review")
+    await run.handle.execute_update(PermitApplicationWorkflow.report_originals_shipment, OriginalsShipment("SF1234567"))
+    await run.decide("originals_received")
+    result = await run.handle.result()
+    assert result.status == "rejected"
+    assert [r.target_nature for n, r in run.world.calls if n == "request_usage_change"] == ["预约出租客运"]
+    assert any(k.endswith("return-originals") for k in run.world.shipments)
+
+
+async def test_ineligible_vehicle_is_rejected_with_findings(start) -> None:
+    world = FakeWorld()
+    world.vehicle = dataclasses.replace(world.vehicle, seats=9)
+    run = await start(world)
+    result = await run.handle.result()
+    assert result.status == "rejected"
+    assert [f["rule"] for f in (await run.view())["findings"]] == ["vehicle.seats"]
+
+
+async def test_wrong_step_decision_is_refused_before_history(start) -> None:
+    run = await start(FakeWorld())
+    await run.reach("preliminary_review", step="preliminary_review")
+    with pytest.raises(WorkflowUpdateFailedError) as refused:
+        await run.handle.execute_update(PermitApplicationWorkflow.decide, Decision("final_review", "approve", "transport_clerk"))
+    assert isinstance(refused.value.cause, ApplicationError)
+    assert refused.value.cause.type == errors.NOT_AWAITING_THIS_STEP
+    history = await run.handle.fetch_history()
+    accepted = [e for e in history.events if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED]
+    assert accepted == []
+    assert (await run.view())["status"] == "preliminary_review"
+    await run.handle.execute_update(PermitApplicationWorkflow.withdraw, Withdrawal())
+    assert (await run.handle.result()).status == "withdrawn"

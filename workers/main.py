@@ -1,0 +1,73 @@
+"""The worker: builds clients, adapters and store; runs the permit workflow and activities.
+
+`python -m workers` runs until SIGINT/SIGTERM, then hands back its tasks within
+the graceful-shutdown window.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from datetime import timedelta
+
+import structlog
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.permit import PermitActivities
+from adapters.departments import Departments
+from config import Settings, get_settings
+from config.logging import configure_logging
+from domain.calendar import WorkingDayCalendar, official_calendar
+from store.db import create_pool, migrate
+from store.repository import Store
+from workers.temporal import connect
+from workflows.permit_application import PermitApplicationWorkflow
+
+log = structlog.get_logger(__name__)
+
+GRACEFUL_SHUTDOWN = timedelta(seconds=20)
+
+
+async def current_calendar() -> WorkingDayCalendar:
+    return official_calendar()
+
+
+def build_worker(client: Client, task_queue: str, activities: PermitActivities) -> Worker:
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=[PermitApplicationWorkflow],
+        activities=activities.all(),
+        graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
+    )
+
+
+async def run(settings: Settings) -> None:
+    if not settings.database_url:
+        raise SystemExit("DATABASE_URL is required")
+    pool = await create_pool(settings.database_url)
+    await migrate(pool)
+    departments = Departments.http(settings.departments_url)
+    client = await connect(settings)
+    worker = build_worker(client, settings.task_queue, PermitActivities(departments, Store(pool), current_calendar))
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, lambda: asyncio.ensure_future(worker.shutdown()))
+    log.info("worker.started", task_queue=settings.task_queue, temporal=settings.temporal_address)
+    try:
+        await worker.run()
+    finally:
+        await departments.aclose()
+        await pool.close()
+        log.info("worker.stopped")
+
+
+def main() -> None:
+    settings = get_settings()
+    configure_logging(development=settings.is_development, level=settings.log_level)
+    asyncio.run(run(settings))
+
+
+if __name__ == "__main__":
+    main()
