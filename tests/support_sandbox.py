@@ -43,15 +43,23 @@ VEHICLE: dict[str, Any] = {
 }
 
 
-@asynccontextmanager
-async def serving(app: ASGIApp, *, startup_timeout_s: float = 10.0) -> AsyncIterator[str]:
-    """Serve ``app`` with uvicorn on a free 127.0.0.1 port; yield its base URL.
+def bound_socket() -> socket.socket:
+    """A socket bound to a free 127.0.0.1 port, to learn the port before serving on it.
 
-    The socket names IPPROTO_TCP so that asyncio sets TCP_NODELAY on accepted
-    connections; without it every request waits ~40 ms for a delayed ACK.
+    It names IPPROTO_TCP so that asyncio sets TCP_NODELAY on accepted connections;
+    without it every request waits ~40 ms for a delayed ACK.
     """
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+@asynccontextmanager
+async def serving(
+    app: ASGIApp, *, sock: socket.socket | None = None, startup_timeout_s: float = 10.0
+) -> AsyncIterator[str]:
+    """Serve ``app`` with uvicorn on ``sock`` (default: a free 127.0.0.1 port); yield its base URL."""
+    sock = sock or bound_socket()
     server = uvicorn.Server(
         uvicorn.Config(app, log_level="warning", lifespan="on", timeout_graceful_shutdown=2)
     )

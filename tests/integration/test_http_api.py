@@ -1,0 +1,208 @@
+"""The HTTP contract of API.md end to end: dev server, PostgreSQL, sandbox, worker, API."""
+
+from __future__ import annotations
+
+import random
+import time
+
+import pytest
+
+from domain.signing import sign
+from domain.validators import id_check_character, vin_check_digit
+from tests.integration.conftest import PDF, Stack
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def new_citizen() -> dict[str, str]:
+    first17 = f"330382{random.randint(1960, 2000)}0{random.randint(1, 9)}1{random.randint(0, 9)}{random.randint(100, 999)}"
+    return {"name": "李四", "id_number": first17 + id_check_character(first17), "phone": f"139{random.randint(10**7, 10**8 - 1)}"}
+
+
+def new_vehicle(owner: dict[str, str], **overrides) -> dict:
+    body = "LGXCE4CB" + "_" + f"P{random.randint(10**6, 10**7 - 1)}"
+    vin = body.replace("_", vin_check_digit(body.replace("_", "0")))
+    return {
+        "plate": f"浙C{random.randint(10000, 99999)}",
+        "vin": vin,
+        "owner_name": owner["name"],
+        "owner_id_number": owner["id_number"],
+        "usage_nature": "非营运",
+        "seats": 5,
+        "fuel": "bev",
+        "model": "BYD Qin PLUS EV",
+        "registered_on": "2025-06-01",
+        "flags": [],
+        **overrides,
+    }
+
+
+async def submit(stack: Stack, headers: dict[str, str], vehicle: dict, *, key: str | None = None, changes: dict | None = None):
+    body = {
+        "vehicle": {"plate": vehicle["plate"], "vin": vehicle["vin"]},
+        "district": "330382",
+        "channel": "online",
+        "delivery": {"method": "mail", "recipient": "李四", "phone": "13900139000", "address": "乐清市城南街道 8 号"},
+        "materials": {
+            "registration_certificate": await stack.upload(headers, "registration_certificate"),
+            "driving_license": await stack.upload(headers, "driving_license", PDF),
+        },
+        "insurance_commitment": True,
+        **(changes or {}),
+    }
+    extra = {"Idempotency-Key": key} if key else {}
+    return await stack.api.post("/v1/applications", json=body, headers={**headers, **extra}), body
+
+
+async def test_online_application_walks_to_completed(stack: Stack) -> None:
+    owner = new_citizen()
+    vehicle = await stack.sandbox.add_vehicle(**new_vehicle(owner))
+    applicant = await stack.applicant(**owner)
+    clerk = await stack.clerk()
+
+    created, body = await submit(stack, applicant, vehicle, key="walk-1")
+    assert created.status_code == 201, created.text
+    view = created.json()
+    app_id = view["application_id"]
+    assert created.headers["location"] == f"/v1/applications/{app_id}"
+    assert view["applicant"]["id_number"] == owner["id_number"][:4] + "*" * 10 + owner["id_number"][-4:]
+    assert view["vehicle"]["vin"] != vehicle["vin"] and view["vehicle"]["vin"].endswith(vehicle["vin"][-4:])
+
+    replayed = await stack.api.post("/v1/applications", json=body, headers={**applicant, "Idempotency-Key": "walk-1"})
+    assert replayed.status_code == 200 and replayed.json()["application_id"] == app_id
+
+    await stack.wait_for(app_id, clerk, "preliminary_review")
+    decided = await stack.api.post(
+        f"/v1/applications/{app_id}/decisions", headers=clerk, json={"step": "preliminary_review", "outcome": "approve"}
+    )
+    assert decided.status_code == 200, decided.text
+    assert decided.json()["status"] == "awaiting_originals"
+    assert decided.json()["deadlines"]["insurance"]["working_days"] == 15
+
+    shipped = await stack.api.post(f"/v1/applications/{app_id}/originals-shipment", headers=applicant, json={"tracking_number": "SF10001"})
+    assert shipped.status_code == 200, shipped.text
+    received = await stack.api.post(
+        f"/v1/applications/{app_id}/decisions", headers=clerk, json={"step": "originals_received", "outcome": "approve"}
+    )
+    assert received.status_code == 200, received.text
+
+    await stack.wait_for(app_id, applicant, "awaiting_insurance")
+    await stack.sandbox.buy_policy(plate=vehicle["plate"], vin=vehicle["vin"])
+    await stack.wait_for(app_id, clerk, "final_review")
+    final = await stack.api.post(f"/v1/applications/{app_id}/decisions", headers=clerk, json={"step": "final_review", "outcome": "approve"})
+    assert final.status_code == 200, final.text
+
+    done = await stack.wait_for(app_id, applicant, "completed")
+    assert done["permit"]["number"].startswith("3303002026") or done["permit"]["number"].startswith("330300")
+    assert [d["kind"] for d in done["documents"]][-1] == "permit"
+    texts = [m["text"] for m in await stack.sandbox.sms(owner["phone"])]
+    due_on = done["deadlines"]["insurance"]["due_on"]
+    assert any(due_on in text for text in texts), texts
+
+    permit_doc = done["documents"][-1]["document_id"]
+    as_json = await stack.api.get(f"/v1/documents/{permit_doc}", headers={**applicant, "Accept": "application/json"})
+    assert as_json.json()["data"]["number"] == done["permit"]["number"]
+    as_pdf = await stack.api.get(f"/v1/documents/{permit_doc}", headers=applicant)
+    assert as_pdf.headers["content-type"] == "application/pdf" and as_pdf.content.startswith(b"%PDF")
+
+
+async def test_second_open_application_for_a_vehicle_is_refused(stack: Stack) -> None:
+    owner = new_citizen()
+    vehicle = await stack.sandbox.add_vehicle(**new_vehicle(owner))
+    applicant = await stack.applicant(**owner)
+    first, _ = await submit(stack, applicant, vehicle)
+    assert first.status_code == 201
+    second, _ = await submit(stack, applicant, vehicle)
+    assert second.status_code == 409
+    assert second.json()["error"] == "application_in_progress"
+    listed = (await stack.api.get("/v1/applications", headers=applicant)).json()
+    assert listed["total"] == 1
+
+
+async def test_decision_at_the_wrong_step_is_409(stack: Stack) -> None:
+    owner = new_citizen()
+    vehicle = await stack.sandbox.add_vehicle(**new_vehicle(owner))
+    applicant = await stack.applicant(**owner)
+    clerk = await stack.clerk()
+    created, _ = await submit(stack, applicant, vehicle)
+    app_id = created.json()["application_id"]
+    await stack.wait_for(app_id, clerk, "preliminary_review")
+    wrong = await stack.api.post(f"/v1/applications/{app_id}/decisions", headers=clerk, json={"step": "final_review", "outcome": "approve"})
+    assert wrong.status_code == 409
+    assert wrong.json()["error"] == "not_awaiting_this_step"
+    assert (await stack.api.get(f"/v1/applications/{app_id}", headers=clerk)).json()["status"] == "preliminary_review"
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"vehicle": {"plate": "浙C12345", "vin": "LSVAU2180N2183294"}}, ["body", "vehicle", "vin"]),
+        ({"vehicle": {"plate": "浙A12345", "vin": "LSVAU218XN2183294"}}, ["body", "vehicle", "plate"]),
+        ({"district": "330100"}, ["body", "district"]),
+        ({"channel": "fax"}, ["body", "channel"]),
+        ({"insurance_commitment": False}, ["body"]),
+        ({"unexpected": 1}, ["body", "unexpected"]),
+    ],
+)
+async def test_bad_input_is_422_naming_the_field_and_changes_nothing(stack: Stack, change: dict, field: list) -> None:
+    owner = new_citizen()
+    vehicle = await stack.sandbox.add_vehicle(**new_vehicle(owner))
+    applicant = await stack.applicant(**owner)
+    response, _ = await submit(stack, applicant, vehicle, changes=change)
+    assert response.status_code == 422, response.text
+    problem = response.json()
+    assert problem["error"] == "validation_failed"
+    assert any(f["loc"][: len(field)] == field for f in problem["fields"]), problem
+    assert (await stack.api.get("/v1/applications", headers=applicant)).json()["total"] == 0
+
+
+async def test_unknown_material_is_422_naming_it(stack: Stack) -> None:
+    owner = new_citizen()
+    vehicle = await stack.sandbox.add_vehicle(**new_vehicle(owner))
+    applicant = await stack.applicant(**owner)
+    response, _ = await submit(
+        stack, applicant, vehicle, changes={"materials": {"registration_certificate": "nope", "driving_license": "nope"}}
+    )
+    assert response.status_code == 422
+    assert response.json()["fields"][0]["loc"] == ["body", "materials", "registration_certificate"]
+
+
+async def test_others_cannot_see_or_act(stack: Stack) -> None:
+    owner = new_citizen()
+    vehicle = await stack.sandbox.add_vehicle(**new_vehicle(owner))
+    applicant = await stack.applicant(**owner)
+    created, _ = await submit(stack, applicant, vehicle)
+    app_id = created.json()["application_id"]
+    stranger = await stack.applicant(**new_citizen())
+    assert (await stack.api.get(f"/v1/applications/{app_id}", headers=stranger)).status_code == 404
+    other_district = await stack.clerk("330302")
+    assert (await stack.api.get(f"/v1/applications/{app_id}", headers=other_district)).status_code == 404
+    city = await stack.clerk("330300", role="supervisor")
+    assert (await stack.api.get(f"/v1/applications/{app_id}", headers=city)).status_code == 200
+    refused = await stack.api.post(f"/v1/applications/{app_id}/decisions", headers=applicant, json={"step": "preliminary_review", "outcome": "approve"})
+    assert refused.status_code == 403
+    assert (await stack.api.get(f"/v1/applications/{app_id}")).status_code == 401
+
+
+async def test_callbacks_need_a_fresh_valid_signature(stack: Stack) -> None:
+    body = b'{"policy_no": "P1", "vin": "LSVAU218XN2183294", "plate": "\\u6d59C12345"}'
+    now = int(time.time())
+    bad = await stack.api.post("/v1/callbacks/insurance", content=body, headers={"X-Signature": sign("wrong", body, now)})
+    assert bad.status_code == 401
+    stale = await stack.api.post(
+        "/v1/callbacks/insurance", content=body, headers={"X-Signature": sign("dev-callback-secret-insurance", body, now - 600)}
+    )
+    assert stale.status_code == 401
+    signature = sign("dev-callback-secret-insurance", body, now)
+    first = await stack.api.post("/v1/callbacks/insurance", content=body, headers={"X-Signature": signature})
+    assert first.status_code == 202
+    replay = await stack.api.post("/v1/callbacks/insurance", content=body, headers={"X-Signature": signature})
+    assert replay.status_code == 401 and replay.json()["error"] == "replayed"
+
+
+async def test_calendar_deadline(stack: Stack) -> None:
+    ok = await stack.api.get("/v1/calendar/deadline", params={"start": "2026-09-25", "working_days": 15})
+    assert ok.json() == {"start": "2026-09-25", "working_days": 15, "due_on": "2026-10-22", "provisional": False}
+    for params in ({"start": "2026-02-30", "working_days": 15}, {"start": "2026-09-25", "working_days": 0}):
+        bad = await stack.api.get("/v1/calendar/deadline", params=params)
+        assert bad.status_code == 422 and bad.json()["fields"]
