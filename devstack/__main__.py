@@ -100,13 +100,18 @@ class Stack:
         say("stopped; data kept under .data/")
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> None:
     settings = get_settings()
     for port in (TEMPORAL_PORT, TEMPORAL_UI_PORT, SANDBOX_PORT, API_PORT):
         if port_in_use(port):
             raise SystemExit(f"port {port} is already in use; is another `make run` running?")
     stack = Stack()
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _interrupt)
     try:
         temporal_args = [
             str(BIN / "temporal"), "server", "start-dev",

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import os
+import secrets
 import sys
 import uuid
 from collections.abc import AsyncIterator
@@ -20,6 +22,19 @@ BIN = Path(sys.executable).parent
 
 def settings_for_tests(**overrides) -> Settings:
     return Settings(app_env="test", **overrides)
+
+
+def production_settings() -> Settings:
+    """Production settings with strong, random secrets."""
+    return Settings(
+        app_env="production",
+        database_url="postgresql://db/permit",
+        auth_jwt_secret=secrets.token_urlsafe(48),
+        payload_keys="p1:" + base64.b64encode(os.urandom(32)).decode(),
+        callback_secret_vehicle_admin=secrets.token_urlsafe(32),
+        callback_secret_insurance=secrets.token_urlsafe(32),
+        callback_secret_courier=secrets.token_urlsafe(32),
+    )
 
 
 @pytest.fixture(scope="session")

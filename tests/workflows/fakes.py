@@ -42,7 +42,7 @@ from domain.calendar import official_calendar
 from domain.eligibility import assess, load_policy
 from workflows.types import Applicant, Delivery, PermitApplicationInput, Timing, Vehicle
 
-OWNER_ID = "330302199001011236"
+OWNER_ID = "330302199001011235"
 VIN = "LSVAU218XN2183294"
 PLATE = "浙C12345"
 

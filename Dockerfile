@@ -1,0 +1,18 @@
+# One image for the API, the worker and the sandbox; the command picks the process.
+FROM python:3.11.7-slim-bookworm
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY config config
+COPY domain domain
+COPY workflows workflows
+COPY activities activities
+COPY adapters adapters
+COPY store store
+COPY api api
+COPY workers workers
+COPY sandbox sandbox
+COPY devstack devstack
+RUN pip install --no-cache-dir . && useradd --system --uid 10001 permit
+USER permit
+CMD ["python", "-m", "api"]

@@ -1,0 +1,91 @@
+"""docker-compose.yml cannot run here (no Docker engine): parse it and check it against the code."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from config import Settings
+from devstack.__main__ import SEARCH_ATTRIBUTES
+from sandbox.settings import SandboxSettings
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
+SERVICES: dict = COMPOSE["services"]
+APP_SERVICES = ("api", "worker", "sandbox", "migrate")
+SECRETS = {
+    "POSTGRES_PASSWORD",
+    "AUTH_JWT_SECRET",
+    "PAYLOAD_KEYS",
+    "CALLBACK_SECRET_VEHICLE_ADMIN",
+    "CALLBACK_SECRET_INSURANCE",
+    "CALLBACK_SECRET_COURIER",
+}
+
+
+def test_the_topology_is_complete() -> None:
+    assert {"postgresql", "temporal", "temporal-ui", "api", "worker", "sandbox"} <= set(SERVICES)
+    assert SERVICES["api"]["deploy"]["replicas"] == 2
+    assert SERVICES["worker"]["deploy"]["replicas"] == 2
+    assert SERVICES["postgresql"]["image"].startswith("postgres:16")
+
+
+@pytest.mark.parametrize("name", sorted(SERVICES))
+def test_images_are_pinned(name: str) -> None:
+    image = SERVICES[name]["image"]
+    assert ":" in image and not image.endswith(":latest"), image
+
+
+@pytest.mark.parametrize("name", ["postgresql", "temporal", "sandbox", "api"])
+def test_long_running_services_have_healthchecks(name: str) -> None:
+    assert SERVICES[name]["healthcheck"]["test"]
+
+
+@pytest.mark.parametrize("name", sorted(SERVICES))
+def test_nothing_starts_before_what_it_needs_is_healthy(name: str) -> None:
+    for needed, rule in (SERVICES[name].get("depends_on") or {}).items():
+        assert needed in SERVICES
+        if "healthcheck" in SERVICES[needed]:
+            assert rule["condition"] == "service_healthy", (name, needed)
+        else:
+            assert rule["condition"] == "service_completed_successfully", (name, needed)
+    if name in ("api", "worker"):
+        assert {"temporal", "migrate"} <= set(SERVICES[name]["depends_on"])
+
+
+@pytest.mark.parametrize("name", APP_SERVICES)
+def test_environment_names_are_settings_the_code_reads(name: str) -> None:
+    known = {field.upper() for field in Settings.model_fields}
+    known |= {f"SANDBOX_{field.upper()}" for field in SandboxSettings.model_fields}
+    assert set(SERVICES[name]["environment"]) <= known
+
+
+def test_secrets_come_from_the_environment_and_fail_fast() -> None:
+    text = (ROOT / "docker-compose.yml").read_text(encoding="utf-8")
+    for secret in SECRETS:
+        assert re.search(rf"\$\{{{secret}:\?", text), secret
+    for name in APP_SERVICES:
+        for key, value in SERVICES[name]["environment"].items():
+            if key in SECRETS:
+                assert str(value).startswith("${"), (name, key)
+
+
+def test_ports_match_the_code() -> None:
+    assert SERVICES["api"]["environment"]["API_PORT"] == str(Settings().api_port)
+    assert SERVICES["sandbox"]["environment"]["SANDBOX_PORT"] == str(SandboxSettings().port)
+    assert SERVICES["temporal-ui"]["ports"] == ["8233:8080"]
+    assert SERVICES["api"]["environment"]["DEPARTMENTS_URL"].endswith(":8001")
+
+
+def test_production_runs_with_production_settings() -> None:
+    for name in ("api", "worker", "migrate"):
+        assert SERVICES[name]["environment"]["APP_ENV"] == "production"
+
+
+def test_search_attributes_match_the_local_run() -> None:
+    command = " ".join(SERVICES["temporal-search-attributes"]["command"])
+    for attribute, kind in SEARCH_ATTRIBUTES.items():
+        assert f"{attribute}={kind}" in command
