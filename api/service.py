@@ -26,6 +26,8 @@ from workflows.types import Applicant, Delivery, PermitApplicationInput, Timing,
 
 log = structlog.get_logger(__name__)
 
+QUERY_TIMEOUT = timedelta(seconds=5)
+
 UPDATE_REFUSALS = {
     errors.NOT_AWAITING_THIS_STEP: (409, "the application is not awaiting this step"),
     errors.ALREADY_CLOSED: (409, "the application is closed"),
@@ -143,7 +145,7 @@ async def current_view(resources: Resources, row: ApplicationRow) -> dict[str, A
     if row.is_open and row.start_input is None:
         try:
             handle = resources.client.get_workflow_handle(row.workflow_id)
-            return mask_view(await handle.query(PermitApplicationWorkflow.view))
+            return mask_view(await handle.query(PermitApplicationWorkflow.view, rpc_timeout=QUERY_TIMEOUT))
         except RPCError as err:
             log.warning("application.query_failed", application_id=row.application_id, code=str(err.status))
     return row.view

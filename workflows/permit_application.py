@@ -207,8 +207,8 @@ class PermitApplicationWorkflow:
 
     async def _preliminary_review(self) -> None:
         while True:
-            await self._enter(Status.PRELIMINARY_REVIEW)
-            decision = await self._await_decision(Step.PRELIMINARY_REVIEW)
+            await self._enter(Status.PRELIMINARY_REVIEW, awaiting=Step.PRELIMINARY_REVIEW)
+            decision = await self._await_decision()
             if decision.outcome == Outcome.APPROVE:
                 await self._accept(decision)
                 return
@@ -263,8 +263,9 @@ class PermitApplicationWorkflow:
         await self._enter(Status.AWAITING_ORIGINALS)
         await self._wait(lambda: self._originals_tracking is not None)
         self._note("originals_shipped", "applicant")
+        self._awaiting_step = Step.ORIGINALS_RECEIVED
         await self._project()
-        decision = await self._await_decision(Step.ORIGINALS_RECEIVED)
+        decision = await self._await_decision()
         self._originals_received = True
         self._note("originals_received", decision.actor)
         self._settle_decision()
@@ -311,8 +312,8 @@ class PermitApplicationWorkflow:
         self._insurance_checks_done = requested
 
     async def _final_review(self) -> None:
-        await self._enter(Status.FINAL_REVIEW)
-        decision = await self._await_decision(Step.FINAL_REVIEW)
+        await self._enter(Status.FINAL_REVIEW, awaiting=Step.FINAL_REVIEW)
+        decision = await self._await_decision()
         if decision.outcome == Outcome.REJECT:
             raise _Closed(Status.REJECTED, decision.reason, decision.actor)
         self._note("final_review_approved", decision.actor)
@@ -583,9 +584,8 @@ class PermitApplicationWorkflow:
         if self._status != status or not ok:
             raise ApplicationError(f"the application is not in {status.value}", type=errors.NOT_AWAITING_THIS_STEP)
 
-    async def _await_decision(self, step: Step) -> Decision:
-        self._awaiting_step = step
-        await self._project()
+    async def _await_decision(self) -> Decision:
+        """The clerk's decision at the step set by `_enter`; validated by `_validate_decide`."""
         await self._wait(lambda: self._decision is not None)
         decision = self._decision
         assert decision is not None
@@ -618,9 +618,11 @@ class PermitApplicationWorkflow:
             closing, self._closing = self._closing, None
             raise closing
 
-    async def _enter(self, status: Status) -> None:
+    async def _enter(self, status: Status, awaiting: Step | None = None) -> None:
+        """Move to `status` (and the clerk step it awaits) in one step, then project it."""
         self._check_closing()
         self._status = status
+        self._awaiting_step = awaiting
         await self._project()
 
     def _note(self, event: str, actor: str, **details: Any) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 import time
 
@@ -9,7 +10,7 @@ import pytest
 
 from domain.signing import sign
 from domain.validators import id_check_character, vin_check_digit
-from tests.integration.conftest import PDF, Stack
+from tests.integration.conftest import PDF, PNG, Stack
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -206,3 +207,53 @@ async def test_calendar_deadline(stack: Stack) -> None:
     for params in ({"start": "2026-02-30", "working_days": 15}, {"start": "2026-09-25", "working_days": 0}):
         bad = await stack.api.get("/v1/calendar/deadline", params=params)
         assert bad.status_code == 422 and bad.json()["fields"]
+
+
+async def test_a_department_outage_is_ridden_out_by_retries(stack: Stack) -> None:
+    owner = new_citizen()
+    vehicle = await stack.sandbox.add_vehicle(**new_vehicle(owner))
+    applicant = await stack.applicant(**owner)
+    await stack.sandbox.set_fault("tax", error_rate=1.0)
+    try:
+        created, _ = await submit(stack, applicant, vehicle)
+        app_id = created.json()["application_id"]
+        await stack.wait_for(app_id, applicant, "collecting_data")
+        await asyncio.sleep(2.5)
+        assert (await stack.api.get(f"/v1/applications/{app_id}", headers=applicant)).json()["status"] == "collecting_data"
+    finally:
+        await stack.sandbox.set_fault("tax", error_rate=0.0)
+    view = await stack.wait_for(app_id, applicant, "preliminary_review")
+    assert "shared_data_fetched" in [e["event"] for e in view["timeline"]]
+
+
+async def test_uploads_are_bounded_and_typed_by_content(stack: Stack) -> None:
+    applicant = await stack.applicant(**new_citizen())
+    fake_pdf = await stack.api.post(
+        "/v1/materials", headers=applicant, data={"kind": "driving_license"},
+        files={"file": ("scan.pdf", b"MZ\x90\x00 not a pdf", "application/pdf")},
+    )
+    assert fake_pdf.status_code == 415
+    too_big = await stack.api.post(
+        "/v1/materials", headers=applicant, data={"kind": "driving_license"},
+        files={"file": ("scan.png", PNG + b"\x00" * (10 * 1024 * 1024), "image/png")},
+    )
+    assert too_big.status_code == 413
+    bad_kind = await stack.api.post(
+        "/v1/materials", headers=applicant, data={"kind": "passport"}, files={"file": ("scan.png", PNG, "image/png")}
+    )
+    assert bad_kind.status_code == 422 and bad_kind.json()["fields"][0]["loc"] == ["body", "kind"]
+
+
+async def test_withdrawal_over_http(stack: Stack) -> None:
+    owner = new_citizen()
+    vehicle = await stack.sandbox.add_vehicle(**new_vehicle(owner))
+    applicant = await stack.applicant(**owner)
+    created, _ = await submit(stack, applicant, vehicle)
+    app_id = created.json()["application_id"]
+    withdrawn = await stack.api.post(f"/v1/applications/{app_id}/withdraw", headers=applicant, json={"reason": "不办了"})
+    assert withdrawn.status_code == 200 and withdrawn.json()["status"] == "withdrawn"
+    again = await stack.api.post(f"/v1/applications/{app_id}/withdraw", headers=applicant)
+    assert again.status_code == 409
+    await stack.wait_for(app_id, applicant, "withdrawn")
+    second, _ = await submit(stack, applicant, vehicle)
+    assert second.status_code == 201

@@ -1,0 +1,94 @@
+"""Repositories against real PostgreSQL (a fresh database for the session)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from datetime import date, datetime, timezone
+
+import pytest
+
+from store.db import create_pool, migrate
+from store.repository import ApplicationInProgress, IdempotencyKeyReused, Store
+
+
+@pytest.fixture(scope="module")
+async def store(database_url: str) -> AsyncIterator[Store]:
+    pool = await create_pool(database_url)
+    await migrate(pool)
+    assert await migrate(pool) == []
+    yield Store(pool)
+    await pool.close()
+
+
+async def reserve(store: Store, vin: str, *, key: str | None = None, body: str = "b1"):
+    application_id = str(uuid.uuid4())
+    return await store.reserve_application(
+        application_id=application_id,
+        workflow_id=f"permit-{application_id}",
+        applicant_sub="sub-1",
+        district="330382",
+        channel="online",
+        vin=vin,
+        submitted_at=datetime.now(timezone.utc),
+        view={"application_id": application_id, "status": "submitted"},
+        start_input={"application_id": application_id},
+        idempotency_key=key,
+        request_sha256=body,
+    )
+
+
+async def test_permit_numbers_are_sequential_and_allocated_once(store: Store) -> None:
+    apps = [str(uuid.uuid4()) for _ in range(5)]
+    issued = await asyncio.gather(
+        *(store.allocate_permit_number(application_id=a, issued_on=date(2026, 11, 27), valid_until=date(2033, 6, 1)) for a in apps)
+    )
+    again = await store.allocate_permit_number(application_id=apps[0], issued_on=date(2026, 12, 1), valid_until=date(2033, 6, 1))
+    assert again == issued[0]
+    sequence = sorted(int(p.number[-6:]) for p in issued)
+    assert sequence == list(range(sequence[0], sequence[0] + 5))
+
+
+async def test_one_open_application_per_vehicle(store: Store) -> None:
+    vin = f"VIN{uuid.uuid4().hex[:14]}"
+    first = await reserve(store, vin)
+    with pytest.raises(ApplicationInProgress):
+        await reserve(store, vin)
+    view = {"application_id": first.row.application_id, "status": "withdrawn"}
+    await store.project(1, view, view)
+    assert (await reserve(store, vin)).created
+
+
+async def test_idempotency_key_returns_the_same_application(store: Store) -> None:
+    first = await reserve(store, f"VIN{uuid.uuid4().hex[:14]}", key="k-1")
+    again = await reserve(store, f"VIN{uuid.uuid4().hex[:14]}", key="k-1")
+    assert not again.created and again.row.application_id == first.row.application_id
+    with pytest.raises(IdempotencyKeyReused):
+        await reserve(store, f"VIN{uuid.uuid4().hex[:14]}", key="k-1", body="other")
+
+
+async def test_an_older_projection_never_overwrites_a_newer_one(store: Store) -> None:
+    reservation = await reserve(store, f"VIN{uuid.uuid4().hex[:14]}")
+    app_id = reservation.row.application_id
+    newer = {"application_id": app_id, "status": "preliminary_review"}
+    older = {"application_id": app_id, "status": "collecting_data"}
+    await store.project(3, newer, newer)
+    await store.project(2, older, older)
+    row = await store.get_application(app_id)
+    assert row is not None and row.status == "preliminary_review"
+
+
+async def test_documents_are_idempotent_per_key(store: Store) -> None:
+    app_id = str(uuid.uuid4())
+    first = await store.save_document(application_id=app_id, kind="permit", key="wf:document:permit", data={"number": "1"})
+    second = await store.save_document(application_id=app_id, kind="permit", key="wf:document:permit", data={"number": "1"})
+    assert first == second
+    record = await store.get_document(first)
+    assert record is not None and len(record["sha256"]) == 64
+
+
+async def test_a_callback_is_taken_once(store: Store) -> None:
+    signature = f"t=1,v1={uuid.uuid4().hex}"
+    assert await store.remember_callback("courier", signature)
+    assert not await store.remember_callback("courier", signature)
