@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import os
+from pathlib import Path
 import uuid
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
@@ -12,7 +14,9 @@ import pytest
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
+from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer, Worker
 
 from domain import errors
@@ -108,9 +112,34 @@ async def start(time_skipping_env: WorkflowEnvironment) -> AsyncIterator:
         await worker.shutdown()
 
 
-async def replay(handle: WorkflowHandle) -> None:
+HISTORIES = Path(__file__).parent / "histories"
+
+
+def replayer() -> Replayer:
+    return Replayer(workflows=[PermitApplicationWorkflow], data_converter=data_converter(settings_for_tests()))
+
+
+async def replay(handle: WorkflowHandle, path: str) -> None:
+    """Replay this run's history; with SAVE_HISTORIES=1 keep it as the path's reference history."""
     history = await handle.fetch_history()
-    await Replayer(workflows=[PermitApplicationWorkflow], data_converter=data_converter(settings_for_tests())).replay_workflow(history)
+    await replayer().replay_workflow(history)
+    if os.environ.get("SAVE_HISTORIES") == "1":
+        HISTORIES.mkdir(exist_ok=True)
+        (HISTORIES / f"{path}.json").write_text(history.to_json(), encoding="utf-8")
+
+
+@pytest.mark.parametrize("path", sorted(p.stem for p in HISTORIES.glob("*.json")))
+async def test_saved_histories_still_replay(path: str) -> None:
+    """Histories of every path as shipped: a change that would break running applications fails here."""
+    text = (HISTORIES / f"{path}.json").read_text(encoding="utf-8")
+    await replayer().replay_workflow(WorkflowHistory.from_json(f"permit-{path}", text))
+
+
+def test_every_path_has_a_saved_history() -> None:
+    assert {p.stem for p in HISTORIES.glob("*.json")} >= {
+        "online_completed", "window_pickup_completed", "supplement_loop_withdrawn", "rejected_preliminary",
+        "rejected_final_reverted", "withdrawn_after_usage_change", "expired_reverted", "business_refusal",
+    }
 
 
 async def test_online_happy_path_to_completed(start) -> None:
@@ -147,7 +176,7 @@ async def test_online_happy_path_to_completed(start) -> None:
     }
     assert not any(r.target_nature == "非营运" for _, r in run.world.calls if _ == "request_usage_change")
     assert run.world.projections[-1].view["status"] == "completed"
-    await replay(run.handle)
+    await replay(run.handle, "online_completed")
 
 
 async def test_window_channel_skips_originals_and_pickup_completes(start) -> None:
@@ -161,6 +190,7 @@ async def test_window_channel_skips_originals_and_pickup_completes(start) -> Non
     assert "awaiting_originals" not in run.seen
     assert not run.world.shipments
     assert any(s.idempotency_key.endswith("sms:pickup-ready") for s in run.world.sms)
+    await replay(run.handle, "window_pickup_completed")
 
 
 async def test_supplement_loop_until_supplied(start) -> None:
@@ -183,6 +213,7 @@ async def test_supplement_loop_until_supplied(start) -> None:
     assert sum(1 for s in run.world.sms if "sms:supplement-request" in s.idempotency_key) == 2
     await run.handle.execute_update(PermitApplicationWorkflow.withdraw, Withdrawal("changed my mind"))
     assert (await run.handle.result()).status == "withdrawn"
+    await replay(run.handle, "supplement_loop_withdrawn")
 
 
 async def test_rejection_at_preliminary_review_needs_no_compensation(start) -> None:
@@ -193,6 +224,7 @@ async def test_rejection_at_preliminary_review_needs_no_compensation(start) -> N
     assert result.status == "rejected"
     assert "request_usage_change" not in run.world.names() and not run.world.shipments
     assert any(r.kind == "termination_notice" for r in run.world.documents.values())
+    await replay(run.handle, "rejected_preliminary")
 
 
 async def test_rejection_at_final_review_reverts_usage_nature(start) -> None:
@@ -206,6 +238,7 @@ async def test_rejection_at_final_review_reverts_usage_nature(start) -> None:
     reversal = [r for n, r in run.world.calls if n == "request_usage_change" and r.target_nature == "非营运"]
     assert len(reversal) == 1
     assert any(k.endswith("return-originals") for k in run.world.shipments)
+    await replay(run.handle, "rejected_final_reverted")
 
 
 async def test_withdrawal_after_usage_change_reverts_and_returns_originals(start) -> None:
@@ -220,8 +253,9 @@ async def test_withdrawal_after_usage_change_reverts_and_returns_originals(start
     assert events.index("withdrawn") < events.index("usage_nature_reverted") < events.index("originals_returned")
     reversal_keys = [r.idempotency_key for n, r in run.world.calls if n == "request_usage_change" and r.target_nature == "非营运"]
     assert reversal_keys == [f"{run.handle.id}:usage-reversal"]
-    with pytest.raises(Exception):
+    with pytest.raises(RPCError):  # closed: the update finds no running workflow
         await run.handle.execute_update(PermitApplicationWorkflow.withdraw, Withdrawal())
+    await replay(run.handle, "withdrawn_after_usage_change")
 
 
 async def test_expiry_reverts_usage_nature(start) -> None:
@@ -235,6 +269,7 @@ async def test_expiry_reverts_usage_nature(start) -> None:
     assert "usage_nature_reverted" in [e["event"] for e in final["timeline"]]
     assert any(r.kind == "termination_notice" for r in run.world.documents.values())
     assert any("逾期" in s.text for s in run.world.sms)
+    await replay(run.handle, "expired_reverted")
 
 
 @pytest.mark.parametrize(("offset", "expected"), [(timedelta(seconds=-1), "final_review"), (timedelta(0), "expired")])
@@ -265,6 +300,7 @@ async def test_business_refusal_rejects_without_retry(start) -> None:
     result = await run.handle.result()
     assert result.status == "rejected"
     assert world.names().count("verify_ownership") == 1
+    await replay(run.handle, "business_refusal")
 
 
 async def test_blocking_flag_at_psb_rejects_and_returns_originals(start) -> None:
