@@ -55,9 +55,12 @@ class AssessmentInput:
 
 
 @dataclass
-class DeadlineQuery:
-    start: str
-    working_days: int
+class DeadlinesQuery:
+    accepted_on: str
+    insurance_working_days: int
+    decision_working_days: int
+    reminder_working_days: list[int]
+    warning_working_days: int
 
 
 @dataclass
@@ -66,6 +69,16 @@ class DeadlineAnswer:
     working_days: int
     due_on: str
     provisional: bool
+
+
+@dataclass
+class Deadlines:
+    """Both statutory clocks of one acceptance, and the days their alerts fall on."""
+
+    insurance: DeadlineAnswer
+    decision: DeadlineAnswer
+    reminder_dates: dict[str, str]
+    decision_warning_from: str
 
 
 @dataclass
@@ -182,14 +195,28 @@ class PermitActivities:
         return assess(request.facts, load_policy(), date.fromisoformat(request.on))
 
     @activity.defn
-    async def compute_deadline(self, query: DeadlineQuery) -> DeadlineAnswer:
+    async def compute_deadlines(self, query: DeadlinesQuery) -> Deadlines:
+        """Insurance and decision deadlines on the calendar as loaded now (provisional where unknown)."""
         calendar: WorkingDayCalendar = await self._calendar()
-        deadline = calendar.add_working_days(date.fromisoformat(query.start), query.working_days)
-        return DeadlineAnswer(
-            start=query.start,
-            working_days=query.working_days,
-            due_on=deadline.due_on.isoformat(),
-            provisional=deadline.provisional,
+        accepted_on = date.fromisoformat(query.accepted_on)
+
+        def deadline(days: int) -> DeadlineAnswer:
+            found = calendar.add_working_days(accepted_on, days)
+            return DeadlineAnswer(query.accepted_on, days, found.due_on.isoformat(), found.provisional)
+
+        insurance = deadline(query.insurance_working_days)
+        decision = deadline(query.decision_working_days)
+        insurance_due = date.fromisoformat(insurance.due_on)
+        decision_due = date.fromisoformat(decision.due_on)
+        return Deadlines(
+            insurance=insurance,
+            decision=decision,
+            reminder_dates={
+                str(n): calendar.working_day_before(insurance_due, n).isoformat()
+                for n in query.reminder_working_days
+                if n < query.insurance_working_days
+            },
+            decision_warning_from=calendar.working_day_before(decision_due, query.warning_working_days).isoformat(),
         )
 
     @activity.defn
@@ -256,7 +283,7 @@ class PermitActivities:
             self.fetch_inspection_report,
             self.fetch_nev_range,
             self.assess_eligibility,
-            self.compute_deadline,
+            self.compute_deadlines,
             self.send_sms,
             self.issue_document,
             self.request_usage_change,

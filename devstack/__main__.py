@@ -16,20 +16,13 @@ import time
 from pathlib import Path
 
 from config import get_settings
+from workflows.search_attributes import cli_flags
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / ".data"
 BIN = Path(sys.executable).parent
 
-SEARCH_ATTRIBUTES = {
-    "PermitStatus": "Keyword",
-    "PermitDistrict": "Keyword",
-    "PermitChannel": "Keyword",
-    "PermitInsuranceDueOn": "Datetime",
-    "PermitDecisionDueOn": "Datetime",
-    "PermitWarningLevel": "Keyword",
-    "PermitPendingActor": "Keyword",
-}
+SEARCH_ATTRIBUTES = cli_flags()
 
 TEMPORAL_PORT = int(os.environ.get("TEMPORAL_PORT", "7233"))
 TEMPORAL_UI_PORT = int(os.environ.get("TEMPORAL_UI_PORT", "8233"))

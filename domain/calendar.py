@@ -105,6 +105,19 @@ class WorkingDayCalendar:
             return -self.working_days_between(end, start)
         return sum(self.is_working_day(start + timedelta(days=i)) for i in range(1, (end - start).days + 1))
 
+    def working_day_before(self, due: date, n: int) -> date:
+        """The working day d with working_days_between(d, due) == n; n >= 0, and 0 gives due if worked."""
+        if n < 0:
+            raise ValueError("n must not be negative")
+        day = due
+        while not self.is_working_day(day):
+            day -= timedelta(days=1)
+        for _ in range(n):
+            day -= timedelta(days=1)
+            while not self.is_working_day(day):
+                day -= timedelta(days=1)
+        return day
+
 
 def official_schedules() -> list[YearSchedule]:
     """The State Council schedules shipped in the `chinesecalendar` package."""

@@ -11,10 +11,15 @@ from typing import Any
 
 import asyncpg
 
+from domain.calendar import WorkingDayCalendar, YearSchedule
 from domain.statuses import TERMINAL
 
 CITY = "330300"
 OPEN_VEHICLE_INDEX = "applications_one_open_per_vehicle"
+ORDERS = {
+    "submitted": "submitted_at DESC, application_id",
+    "decision_due": "decision_due_on ASC NULLS LAST, application_id",
+}
 
 
 class ApplicationInProgress(Exception):
@@ -244,10 +249,12 @@ class Store:
         applicant_sub: str | None = None,
         districts: list[str] | None = None,
         status: str | None = None,
+        warning_level: str | None = None,
+        sort: str = "submitted",
         page: int = 1,
         page_size: int = 20,
     ) -> tuple[list[dict[str, Any]], int]:
-        """Masked views, newest first, with a stable order for pagination."""
+        """Masked views, newest first or soonest decision due first, in a stable order for pagination."""
         where, args = [], []
         if applicant_sub is not None:
             args.append(applicant_sub)
@@ -258,12 +265,16 @@ class Store:
         if status is not None:
             args.append(status)
             where.append(f"status = ${len(args)}")
+        if warning_level is not None:
+            args.append(warning_level)
+            where.append(f"warning_level = ${len(args)}")
+        order = ORDERS[sort]
         clause = f"WHERE {' AND '.join(where)}" if where else ""
         async with self.pool.acquire() as conn:
             total = await conn.fetchval(f"SELECT count(*) FROM applications {clause}", *args)
             rows = await conn.fetch(
                 f"""SELECT view FROM applications {clause}
-                    ORDER BY submitted_at DESC, application_id
+                    ORDER BY {order}
                     LIMIT ${len(args) + 1} OFFSET ${len(args) + 2}""",
                 *args,
                 page_size,
@@ -277,7 +288,8 @@ class Store:
         pending = view.get("pending") or []
         await self.pool.execute(
             """UPDATE applications SET status = $2, step = $3, accepted_on = $4, insurance_due_on = $5,
-                   decision_due_on = $6, permit_number = $7, view = $8, version = $9, updated_at = now()
+                   decision_due_on = $6, permit_number = $7, view = $8, version = $9, updated_at = now(),
+                   insurance_provisional = $10, decision_provisional = $11, warning_level = $12
                WHERE application_id = $1 AND version < $9""",
             uuid.UUID(view["application_id"]),
             view["status"],
@@ -288,7 +300,41 @@ class Store:
             (view.get("permit") or {}).get("number"),
             masked,
             version,
+            bool((deadlines.get("insurance") or {}).get("provisional")),
+            bool((deadlines.get("decision") or {}).get("provisional")),
+            (deadlines.get("decision") or {}).get("warning", "none"),
         )
+
+    # ------------------------------------------------------------ calendar
+
+    async def load_calendar(self) -> WorkingDayCalendar:
+        rows = await self.pool.fetch("SELECT year, holidays, makeup_workdays FROM calendar_years")
+        return WorkingDayCalendar(
+            YearSchedule(r["year"], frozenset(r["holidays"]), frozenset(r["makeup_workdays"])) for r in rows
+        )
+
+    async def save_calendar_year(self, schedule: YearSchedule, *, loaded_by: str, source: str) -> bool:
+        """Load (or replace) an announced year; True when it was not loaded before."""
+        previous = await self.pool.fetchval(
+            """INSERT INTO calendar_years AS c (year, holidays, makeup_workdays, source, loaded_by)
+               VALUES ($1, $2, $3, $4, $5)
+               ON CONFLICT (year) DO UPDATE SET holidays = $2, makeup_workdays = $3, source = $4,
+                   loaded_by = $5, loaded_at = now()
+               RETURNING (xmax <> 0)""",
+            schedule.year,
+            sorted(schedule.holidays),
+            sorted(schedule.makeup_workdays),
+            source,
+            loaded_by,
+        )
+        return not previous
+
+    async def open_with_provisional_deadlines(self) -> list[ApplicationRow]:
+        records = await self.pool.fetch(
+            f"""SELECT * FROM applications WHERE (insurance_provisional OR decision_provisional)
+                AND status NOT IN ({", ".join(f"'{s}'" for s in sorted(TERMINAL))})"""
+        )
+        return [_row(r) for r in records]
 
     # ----------------------------------------------------------- documents
 

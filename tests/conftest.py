@@ -14,7 +14,11 @@ import asyncpg
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+
 from config import Settings
+from workflows import search_attributes
 from workers.temporal import data_converter
 
 BIN = Path(sys.executable).parent
@@ -37,12 +41,22 @@ def production_settings() -> Settings:
     )
 
 
+async def register_search_attributes(env: WorkflowEnvironment) -> None:
+    await env.client.operator_service.add_search_attributes(
+        AddSearchAttributesRequest(
+            namespace=env.client.namespace,
+            search_attributes={key.name: IndexedValueType.ValueType(key.indexed_value_type) for key in search_attributes.ALL},
+        )
+    )
+
+
 @pytest.fixture(scope="session")
 async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_time_skipping(
         data_converter=data_converter(settings_for_tests()),
         test_server_existing_path=str(BIN / "temporal-test-server"),
     )
+    await register_search_attributes(env)
     try:
         yield env
     finally:
@@ -55,6 +69,7 @@ async def dev_server_env() -> AsyncIterator[WorkflowEnvironment]:
         data_converter=data_converter(settings_for_tests()),
         dev_server_existing_path=str(BIN / "temporal"),
         dev_server_log_level="error",
+        search_attributes=search_attributes.ALL,
     )
     try:
         yield env

@@ -18,7 +18,6 @@ from activities.permit import PermitActivities
 from adapters.departments import Departments
 from config import Settings, get_settings
 from config.logging import configure_logging
-from domain.calendar import WorkingDayCalendar, official_calendar
 from store.db import create_pool, migrate
 from store.repository import Store
 from workers.temporal import connect
@@ -27,10 +26,6 @@ from workflows.permit_application import PermitApplicationWorkflow
 log = structlog.get_logger(__name__)
 
 GRACEFUL_SHUTDOWN = timedelta(seconds=20)
-
-
-async def current_calendar() -> WorkingDayCalendar:
-    return official_calendar()
 
 
 def build_worker(client: Client, task_queue: str, activities: PermitActivities) -> Worker:
@@ -50,7 +45,8 @@ async def run(settings: Settings) -> None:
     await migrate(pool)
     departments = Departments.http(settings.departments_url)
     client = await connect(settings)
-    worker = build_worker(client, settings.task_queue, PermitActivities(departments, Store(pool), current_calendar))
+    store = Store(pool)
+    worker = build_worker(client, settings.task_queue, PermitActivities(departments, store, store.load_calendar))
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, lambda: asyncio.ensure_future(worker.shutdown()))

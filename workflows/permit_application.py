@@ -10,14 +10,16 @@ asked to change the usage nature reverts it and returns the originals.
 from __future__ import annotations
 
 import asyncio
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, Callable
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
+from workflows import search_attributes as sa
 from workflows.types import (
+    CalendarChanged,
     Decision,
     DeliveryReport,
     OriginalsShipment,
@@ -32,8 +34,8 @@ from workflows.types import (
 with workflow.unsafe.imports_passed_through():
     from activities.permit import (
         AssessmentInput,
-        DeadlineAnswer,
-        DeadlineQuery,
+        Deadlines,
+        DeadlinesQuery,
         DocumentRequest,
         JobQuery,
         ModelQuery,
@@ -48,7 +50,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from adapters.models import Policy, UsageChangeJob, VehicleRecord
     from domain import errors
-    from domain.calendar import cst_date, end_of_day_cst
+    from domain.calendar import CST, cst_date, end_of_day_cst
     from domain.eligibility import VehicleFacts
     from domain.statuses import (
         STEP_OUTCOMES,
@@ -85,6 +87,10 @@ PENDING_BY_STATUS: dict[str, tuple[str, str]] = {
 }
 
 
+def _start_of_day_cst(day: str) -> datetime:
+    return datetime.combine(date.fromisoformat(day), time(0), tzinfo=CST)
+
+
 def _instant(text: str) -> datetime:
     """An ISO timestamp from a department; naive ones are taken as UTC."""
     parsed = datetime.fromisoformat(text)
@@ -107,7 +113,6 @@ class PermitApplicationWorkflow:
         self._closing: _Closed | None = None
         self._timeline: list[dict[str, Any]] = []
         self._documents: list[dict[str, str]] = []
-        self._deadlines: dict[str, dict[str, Any]] = {}
         self._findings: list[dict[str, str]] = []
         self._accepted_on: str | None = None
         self._permit: dict[str, str] | None = None
@@ -131,6 +136,15 @@ class PermitApplicationWorkflow:
         self._insurance_checks_done = 0
         self._delivery_tracking: str | None = None
         self._delivered = False
+        # Statutory clocks (started at acceptance).
+        self._clock: asyncio.Task[None] | None = None
+        self._licensing_decided = False
+        self._deadline_info: Deadlines | None = None
+        self._deadline_changes = 0
+        self._recompute_requests = 0
+        self._reminders_handled: set[str] = set()
+        self._warning = "none"
+        self._search_attributes: dict[str, Any] = {}
 
     # ------------------------------------------------------------------ run
 
@@ -143,6 +157,9 @@ class PermitApplicationWorkflow:
             await self._handle(input)
         except _Closed as closed:
             await self._close_without_permit(closed)
+        self._licensing_decided = True
+        if self._clock is not None:
+            await self._clock
         await workflow.wait_condition(workflow.all_handlers_finished)
         return PermitApplicationResult(
             application_id=input.application_id,
@@ -231,16 +248,12 @@ class PermitApplicationWorkflow:
 
     async def _accept(self, decision: Decision) -> None:
         """受理: start the statutory clocks and give the one-time notice (一次性告知)."""
-        assert self._input is not None
-        accepted_on = self._today()
-        self._accepted_on = accepted_on.isoformat()
-        timing = self._input.timing
-        insurance, decision_due = await asyncio.gather(
-            self._store_call(PermitActivities.compute_deadline, DeadlineQuery(self._accepted_on, timing.insurance_working_days)),
-            self._store_call(PermitActivities.compute_deadline, DeadlineQuery(self._accepted_on, timing.decision_working_days)),
-        )
-        self._deadlines = {"insurance": self._deadline_view(insurance), "decision": self._deadline_view(decision_due)}
+        self._accepted_on = self._today().isoformat()
+        self._apply_deadlines(await self._compute_deadlines())
+        insurance = self._deadline_info.insurance if self._deadline_info else None
+        assert insurance is not None
         self._note("accepted", decision.actor, reason=decision.reason)
+        self._clock = asyncio.create_task(self._run_clocks())
         await self._document("joint_handling_confirmation", {"accepted_on": self._accepted_on})
         await self._document(
             "insurance_one_time_notice",
@@ -287,21 +300,25 @@ class PermitApplicationWorkflow:
     async def _insurance(self, input: PermitApplicationInput) -> None:
         """容缺受理: wait for the carrier liability policy until 24:00 CST of the due date."""
         await self._enter(Status.AWAITING_INSURANCE)
-        deadline = end_of_day_cst(date.fromisoformat(self._deadlines["insurance"]["due_on"]))
         query = VehicleQuery(vin=input.vehicle.vin, plate=input.vehicle.plate)
         while self._policy is None:
+            deadline = self._insurance_deadline()
             remaining = deadline - workflow.now()
             if remaining <= timedelta(0):
                 await self._query_policy(query, before=deadline)
-                if self._policy is None:
+                if self._policy is None and deadline == self._insurance_deadline():
                     raise _Closed(Status.EXPIRED, "carrier liability insurance not found by the deadline", "system")
-                break
-            requested = self._insurance_checks_requested
-            await self._wait(
-                lambda: self._insurance_checks_requested > requested,
+                continue
+            requested, changes = self._insurance_checks_requested, self._deadline_changes
+            checked = await self._wait(
+                lambda: self._insurance_checks_requested > requested or self._deadline_changes > changes,
                 timeout=min(remaining, timedelta(seconds=input.timing.insurance_poll_s)),
             )
-            await self._query_policy(query, before=deadline)
+            if workflow.now() >= self._insurance_deadline():
+                continue  # the last check, at the deadline, is made above
+            if checked and self._insurance_checks_requested == requested:
+                continue  # the deadline moved: the timer is set anew
+            await self._query_policy(query, before=self._insurance_deadline())
         self._note("insurance_found", "insurance")
 
     async def _query_policy(self, query: VehicleQuery, before: datetime) -> None:
@@ -314,6 +331,8 @@ class PermitApplicationWorkflow:
     async def _final_review(self) -> None:
         await self._enter(Status.FINAL_REVIEW, awaiting=Step.FINAL_REVIEW)
         decision = await self._await_decision()
+        self._licensing_decided = True
+        self._refresh_warning()
         if decision.outcome == Outcome.REJECT:
             raise _Closed(Status.REJECTED, decision.reason, decision.actor)
         self._note("final_review_approved", decision.actor)
@@ -527,6 +546,12 @@ class PermitApplicationWorkflow:
             self._insurance_checks_requested += 1
 
     @workflow.signal
+    def recompute_deadlines(self, change: CalendarChanged) -> None:
+        """A calendar year was loaded: provisional deadlines are computed again."""
+        if self._deadline_info is not None and self._status not in TERMINAL:
+            self._recompute_requests += 1
+
+    @workflow.signal
     def report_delivery(self, report: DeliveryReport) -> None:
         if report.tracking_number == self._delivery_tracking and report.status == "delivered":
             self._delivered = True
@@ -565,12 +590,31 @@ class PermitApplicationWorkflow:
                 "phone": input.applicant.phone,
             },
             "delivery": {"method": input.delivery.method, "tracking_number": self._delivery_tracking},
-            "deadlines": dict(self._deadlines),
+            "deadlines": self._deadlines_view(),
             "findings": list(self._findings),
             "pending": pending,
             "documents": list(self._documents),
             "timeline": list(self._timeline),
             "permit": dict(self._permit) if self._permit else None,
+        }
+
+    def _deadlines_view(self) -> dict[str, Any]:
+        info = self._deadline_info
+        if info is None:
+            return {}
+        return {
+            "insurance": {
+                "due_on": info.insurance.due_on,
+                "working_days": info.insurance.working_days,
+                "provisional": info.insurance.provisional,
+                "reminders_on": sorted(info.reminder_dates.values()),
+            },
+            "decision": {
+                "due_on": info.decision.due_on,
+                "working_days": info.decision.working_days,
+                "provisional": info.decision.provisional,
+                "warning": self._warning,
+            },
         }
 
     # ------------------------------------------------------------- helpers
@@ -636,10 +680,6 @@ class PermitApplicationWorkflow:
     def _key(self, step: str) -> str:
         return f"{workflow.info().workflow_id}:{step}"
 
-    @staticmethod
-    def _deadline_view(answer: DeadlineAnswer) -> dict[str, Any]:
-        return {"due_on": answer.due_on, "working_days": answer.working_days, "provisional": answer.provisional}
-
     def _refusal(self, err: ActivityError) -> _Closed:
         cause = err.cause
         if isinstance(cause, ApplicationError) and cause.type in errors.BUSINESS_REFUSALS:
@@ -671,5 +711,130 @@ class PermitApplicationWorkflow:
         self._documents.append({"kind": kind, "document_id": document_id})
 
     async def _project(self) -> None:
+        """Write the view to the store and the search attributes to Temporal's visibility."""
         self._version += 1
+        self._upsert_search_attributes()
         await self._store_call(PermitActivities.project, ProjectionRequest(self._version, self.view()))
+
+    def _upsert_search_attributes(self) -> None:
+        assert self._input is not None
+        pending = self.view()["pending"]
+        values: dict[Any, Any] = {
+            sa.STATUS: self._status.value,
+            sa.DISTRICT: self._input.district,
+            sa.CHANNEL: self._input.channel,
+            sa.WARNING_LEVEL: self._warning,
+            sa.PENDING_ACTOR: pending[0]["actor"] if pending else "none",
+        }
+        if self._deadline_info is not None:
+            values[sa.INSURANCE_DUE] = end_of_day_cst(date.fromisoformat(self._deadline_info.insurance.due_on))
+            values[sa.DECISION_DUE] = end_of_day_cst(date.fromisoformat(self._deadline_info.decision.due_on))
+        changed = [key.value_set(v) for key, v in values.items() if self._search_attributes.get(key.name) != v]
+        if changed:
+            workflow.upsert_search_attributes(changed)
+            self._search_attributes.update({key.name: v for key, v in values.items()})
+
+    # ------------------------------------------------------ statutory clocks
+
+    async def _compute_deadlines(self) -> Deadlines:
+        assert self._input is not None and self._accepted_on is not None
+        timing = self._input.timing
+        return await self._store_call(
+            PermitActivities.compute_deadlines,
+            DeadlinesQuery(
+                accepted_on=self._accepted_on,
+                insurance_working_days=timing.insurance_working_days,
+                decision_working_days=timing.decision_working_days,
+                reminder_working_days=list(timing.reminder_working_days),
+                warning_working_days=timing.warning_working_days,
+            ),
+        )
+
+    def _apply_deadlines(self, info: Deadlines) -> None:
+        self._deadline_info = info
+        self._deadline_changes += 1
+        self._refresh_warning()
+
+    def _insurance_deadline(self) -> datetime:
+        assert self._deadline_info is not None
+        return end_of_day_cst(date.fromisoformat(self._deadline_info.insurance.due_on))
+
+    def _refresh_warning(self) -> bool:
+        """Warning level of the licensing decision (行政许可法 art. 42): yellow, then red once overdue."""
+        info = self._deadline_info
+        level = "none"
+        if info is not None and not self._licensing_decided:
+            now = workflow.now()
+            if now >= end_of_day_cst(date.fromisoformat(info.decision.due_on)):
+                level = "red"
+            elif now >= _start_of_day_cst(info.decision_warning_from):
+                level = "yellow"
+        changed, self._warning = level != self._warning, level
+        return changed
+
+    def _reminder_instants(self) -> dict[str, datetime]:
+        assert self._input is not None and self._deadline_info is not None
+        hour = time(self._input.timing.reminder_hour_cst, tzinfo=CST)
+        deadline = self._insurance_deadline()
+        instants = {
+            n: datetime.combine(date.fromisoformat(day), hour) for n, day in self._deadline_info.reminder_dates.items()
+        }
+        return {n: at for n, at in instants.items() if at < deadline and n not in self._reminders_handled}
+
+    def _clocks_stopped(self) -> bool:
+        return self._licensing_decided or self._status in TERMINAL
+
+    async def _run_clocks(self) -> None:
+        """Alongside the main path: reminders, the decision warning, and recomputed deadlines."""
+        while not self._clocks_stopped():
+            if self._refresh_warning():
+                self._note(f"decision_warning_{self._warning}", "system")
+                await self._project()
+            await self._send_due_reminders()
+            now = workflow.now()
+            wake_ups = list(self._reminder_instants().values()) if self._policy is None else []
+            if self._warning != "red" and self._deadline_info is not None:
+                wake_ups.append(end_of_day_cst(date.fromisoformat(self._deadline_info.decision.due_on)))
+                if self._warning == "none":
+                    wake_ups.append(_start_of_day_cst(self._deadline_info.decision_warning_from))
+            requested = self._recompute_requests
+            next_at = min((at for at in wake_ups if at > now), default=None)
+            try:
+                await workflow.wait_condition(
+                    lambda: self._recompute_requests > requested or self._clocks_stopped(),
+                    timeout=(next_at - now) if next_at else None,
+                )
+            except asyncio.TimeoutError:
+                pass
+            if self._recompute_requests > requested and not self._clocks_stopped():
+                await self._recompute_deadlines()
+
+    async def _send_due_reminders(self) -> None:
+        """At most one SMS per reminder; when several are due at once only the nearest is sent."""
+        if self._policy is not None or self._status in TERMINAL:
+            return
+        due = sorted((int(n) for n, at in self._reminder_instants().items() if at <= workflow.now()))
+        if not due:
+            return
+        self._reminders_handled.update(str(n) for n in due)
+        assert self._deadline_info is not None
+        due_on = self._deadline_info.insurance.due_on
+        await self._sms(
+            f"reminder-{due[0]}",
+            "提醒：您的网约车运输证联办申请须于%s 24时前投保承运人责任险（还剩%d个工作日），逾期申请终止。" % (due_on, due[0]),
+        )
+        self._note("insurance_reminder_sent", "system", working_days_left=due[0])
+
+    async def _recompute_deadlines(self) -> None:
+        assert self._deadline_info is not None
+        before = self._deadline_info.insurance
+        self._apply_deadlines(await self._compute_deadlines())
+        after = self._deadline_info.insurance
+        changed = (after.due_on, after.provisional) != (before.due_on, before.provisional)
+        if changed and self._policy is None:
+            await self._sms(
+                f"deadline-update-{after.due_on}",
+                "您的网约车运输证联办申请投保期限已按国务院公布的节假日安排确定为%s 24时前。" % after.due_on,
+            )
+        self._note("deadlines_recomputed", "system", insurance_due_on=after.due_on, provisional=after.provisional)
+        await self._project()

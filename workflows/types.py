@@ -40,6 +40,9 @@ class Timing:
     delivery_poll_s: float = 3600.0
     insurance_working_days: int = 15
     decision_working_days: int = 20
+    reminder_working_days: list[int] = field(default_factory=lambda: [5, 1])
+    reminder_hour_cst: int = 9
+    warning_working_days: int = 5
 
 
 @dataclass
@@ -97,6 +100,11 @@ class UsageChangeReport:
 @dataclass
 class PolicyReport:
     policy_no: str
+
+
+@dataclass
+class CalendarChanged:
+    year: int
 
 
 @dataclass

@@ -21,7 +21,7 @@ from store.db import create_pool, migrate
 from store.repository import Store
 from tests.conftest import settings_for_tests
 from tests.support_sandbox import SandboxControl, bound_socket, serving
-from workers.main import build_worker, current_calendar
+from workers.main import build_worker
 from workflows.types import Timing
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -87,7 +87,8 @@ async def stack(dev_server_env: WorkflowEnvironment, database_url: str) -> Async
         pool = await create_pool(database_url)
         await migrate(pool)
         departments = Departments.http(sandbox_url)
-        activities = PermitActivities(departments, Store(pool), current_calendar)
+        store = Store(pool)
+        activities = PermitActivities(departments, store, store.load_calendar)
         timing = Timing(usage_change_poll_s=5, insurance_poll_s=5, delivery_poll_s=5)
         try:
             async with build_worker(dev_server_env.client, task_queue, activities):

@@ -14,7 +14,8 @@ from temporalio.exceptions import ApplicationError
 from activities.permit import (
     AssessmentInput,
     DeadlineAnswer,
-    DeadlineQuery,
+    Deadlines,
+    DeadlinesQuery,
     DocumentRequest,
     JobQuery,
     ModelQuery,
@@ -38,7 +39,8 @@ from adapters.models import (
     VehicleRecord,
 )
 from domain import errors
-from domain.calendar import official_calendar
+from activities.permit import PermitActivities
+from domain.calendar import WorkingDayCalendar, official_calendar
 from domain.eligibility import assess, load_policy
 from workflows.types import Applicant, Delivery, PermitApplicationInput, Timing, Vehicle
 
@@ -83,6 +85,7 @@ class FakeWorld:
     psb_refusal: str | None = None
     policy: Policy | None = None
     deadline_days: int | None = None
+    calendar: WorkingDayCalendar = field(default_factory=official_calendar)
     calls: list[tuple[str, Any]] = field(default_factory=list)
     sms: list[SmsRequest] = field(default_factory=list)
     documents: dict[str, DocumentRequest] = field(default_factory=dict)
@@ -90,6 +93,9 @@ class FakeWorld:
     shipments: dict[str, ShipmentRequest] = field(default_factory=dict)
     projections: list[ProjectionRequest] = field(default_factory=list)
     permit_numbers: dict[str, str] = field(default_factory=dict)
+
+    async def current_calendar(self) -> WorkingDayCalendar:
+        return self.calendar
 
     def names(self) -> list[str]:
         return [name for name, _ in self.calls]
@@ -147,16 +153,20 @@ class FakeWorld:
             world.calls.append(("assess_eligibility", request))
             return assess(request.facts, load_policy(), date.fromisoformat(request.on))
 
-        @activity.defn(name="compute_deadline")
-        async def compute_deadline(query: DeadlineQuery) -> DeadlineAnswer:
-            world.calls.append(("compute_deadline", query))
-            start = date.fromisoformat(query.start)
-            if world.deadline_days is not None:
-                due, provisional = start + timedelta(days=world.deadline_days), False
-            else:
-                deadline = official_calendar().add_working_days(start, query.working_days)
-                due, provisional = deadline.due_on, deadline.provisional
-            return DeadlineAnswer(query.start, query.working_days, due.isoformat(), provisional)
+        @activity.defn(name="compute_deadlines")
+        async def compute_deadlines(query: DeadlinesQuery) -> Deadlines:
+            """The real computation on `world.calendar`, or calendar days when `deadline_days` is set."""
+            world.calls.append(("compute_deadlines", query))
+            if world.deadline_days is None:
+                return await PermitActivities(None, None, world.current_calendar).compute_deadlines(query)  # type: ignore[arg-type]
+            start = date.fromisoformat(query.accepted_on)
+            due = (start + timedelta(days=world.deadline_days)).isoformat()
+            return Deadlines(
+                insurance=DeadlineAnswer(query.accepted_on, query.insurance_working_days, due, False),
+                decision=DeadlineAnswer(query.accepted_on, query.decision_working_days, due, False),
+                reminder_dates={},
+                decision_warning_from=due,
+            )
 
         @activity.defn(name="send_sms")
         async def send_sms(request: SmsRequest) -> str:
@@ -230,7 +240,7 @@ class FakeWorld:
             fetch_inspection_report,
             fetch_nev_range,
             assess_eligibility,
-            compute_deadline,
+            compute_deadlines,
             send_sms,
             issue_document,
             request_usage_change,

@@ -23,6 +23,7 @@ from domain import errors
 from domain.calendar import end_of_day_cst
 from tests.conftest import settings_for_tests
 from tests.workflows.fakes import FakeWorld, application_input
+from tests.workflows.support import Starter, starting
 from workers.temporal import data_converter
 from workflows.permit_application import PermitApplicationWorkflow
 from workflows.types import (
@@ -36,80 +37,10 @@ from workflows.types import (
 )
 
 
-class Run:
-    """One application under test: its world, handle, and the statuses it passed through."""
-
-    def __init__(self, env: WorkflowEnvironment, world: FakeWorld, handle: WorkflowHandle) -> None:
-        self.env, self.world, self.handle = env, world, handle
-        self.seen: list[str] = []
-
-    async def view(self) -> dict:
-        return await self.handle.query(PermitApplicationWorkflow.view)
-
-    async def reach(self, status: str, *, step: str | None = None, timeout: float = 15) -> dict:
-        """Poll the query until the workflow is at `status` (and waiting for `step`)."""
-        loop = asyncio.get_running_loop()
-        end = loop.time() + timeout
-        while True:
-            view = await self.view()
-            if not self.seen or self.seen[-1] != view["status"]:
-                self.seen.append(view["status"])
-            if view["status"] == status and (step is None or view["step"] == step):
-                return view
-            if loop.time() > end:
-                raise AssertionError(f"never reached {status}/{step}; at {view['status']}/{view['step']}")
-            await asyncio.sleep(0.05)
-
-    async def decide(self, step: str, outcome: str = "approve", reason: str = "", items: list[str] | None = None) -> dict:
-        await self.reach(step.replace("originals_received", "awaiting_originals"), step=step)
-        return await self.handle.execute_update(
-            PermitApplicationWorkflow.decide, Decision(step, outcome, "transport_clerk", reason, items or [])
-        )
-
-    async def complete_usage_change(self) -> None:
-        await self.reach("vehicle_nature_change")
-        while not self.world.jobs:
-            await asyncio.sleep(0.05)
-        self.world.complete_jobs()
-        for job_id, job in self.world.jobs.items():
-            if job.target_nature != "非营运":
-                await self.handle.signal(
-                    PermitApplicationWorkflow.report_usage_change, UsageChangeReport(job_id, "completed", "DL-NEW-1")
-                )
-
-    async def through_acceptance(self) -> None:
-        await self.decide("preliminary_review")
-        if (await self.view())["channel"] == "online":
-            await self.reach("awaiting_originals")
-            await self.handle.execute_update(PermitApplicationWorkflow.report_originals_shipment, OriginalsShipment("SF1234567"))
-            await self.decide("originals_received")
-        await self.complete_usage_change()
-        await self.reach("awaiting_insurance")
-
-
 @pytest.fixture
-async def start(time_skipping_env: WorkflowEnvironment) -> AsyncIterator:
-    workers: list[Worker] = []
-
-    async def _start(world: FakeWorld, wf_input: PermitApplicationInput | None = None) -> Run:
-        task_queue = f"test-{uuid.uuid4()}"
-        worker = Worker(
-            time_skipping_env.client,
-            task_queue=task_queue,
-            workflows=[PermitApplicationWorkflow],
-            activities=world.activities(),
-        )
-        workers.append(worker)
-        asyncio.ensure_future(worker.run())
-        wf_input = wf_input or application_input()
-        handle = await time_skipping_env.client.start_workflow(
-            PermitApplicationWorkflow.run, wf_input, id=f"permit-{wf_input.application_id}", task_queue=task_queue
-        )
-        return Run(time_skipping_env, world, handle)
-
-    yield _start
-    for worker in workers:
-        await worker.shutdown()
+async def start(time_skipping_env: WorkflowEnvironment) -> AsyncIterator[Starter]:
+    async with starting(time_skipping_env) as start:
+        yield start
 
 
 HISTORIES = Path(__file__).parent / "histories"

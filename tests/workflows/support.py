@@ -1,0 +1,128 @@
+"""Driving one application on a time-skipping Temporal server, for workflow tests."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from tests.workflows.fakes import FakeWorld, application_input
+from workflows.permit_application import PermitApplicationWorkflow
+from workflows.types import Decision, OriginalsShipment, PermitApplicationInput, UsageChangeReport
+
+
+class Run:
+    """One application under test: its world, handle, and the statuses it passed through."""
+
+    def __init__(self, env: WorkflowEnvironment, world: FakeWorld, handle: WorkflowHandle) -> None:
+        self.env, self.world, self.handle = env, world, handle
+        self.seen: list[str] = []
+        self.task_queue = ""
+        self.workers: list[Worker] = []
+
+    async def view(self) -> dict:
+        return await self.handle.query(PermitApplicationWorkflow.view)
+
+    async def reach(self, status: str, *, step: str | None = None, timeout: float = 15) -> dict:
+        """Poll the query until the workflow is at `status` (and waiting for `step`)."""
+        loop = asyncio.get_running_loop()
+        end = loop.time() + timeout
+        while True:
+            view = await self.view()
+            if not self.seen or self.seen[-1] != view["status"]:
+                self.seen.append(view["status"])
+            if view["status"] == status and (step is None or view["step"] == step):
+                return view
+            if loop.time() > end:
+                raise AssertionError(f"never reached {status}/{step}; at {view['status']}/{view['step']}")
+            await asyncio.sleep(0.05)
+
+    async def decide(self, step: str, outcome: str = "approve", reason: str = "", items: list[str] | None = None) -> dict:
+        await self.reach(step.replace("originals_received", "awaiting_originals"), step=step)
+        return await self.handle.execute_update(
+            PermitApplicationWorkflow.decide, Decision(step, outcome, "transport_clerk", reason, items or [])
+        )
+
+    async def complete_usage_change(self) -> None:
+        await self.reach("vehicle_nature_change")
+        while not self.world.jobs:
+            await asyncio.sleep(0.05)
+        self.world.complete_jobs()
+        for job_id, job in self.world.jobs.items():
+            if job.target_nature != "非营运":
+                await self.handle.signal(
+                    PermitApplicationWorkflow.report_usage_change, UsageChangeReport(job_id, "completed", "DL-NEW-1")
+                )
+
+    async def through_acceptance(self) -> None:
+        await self.decide("preliminary_review")
+        if (await self.view())["channel"] == "online":
+            await self.reach("awaiting_originals")
+            await self.handle.execute_update(PermitApplicationWorkflow.report_originals_shipment, OriginalsShipment("SF1234567"))
+            await self.decide("originals_received")
+        await self.complete_usage_change()
+        await self.reach("awaiting_insurance")
+
+
+def new_worker(env: WorkflowEnvironment, world: FakeWorld, task_queue: str, *, cached: bool = True) -> Worker:
+    """A worker for one test; `cached=False` replays the whole history at every task, as after a restart."""
+    worker = Worker(
+        env.client,
+        task_queue=task_queue,
+        workflows=[PermitApplicationWorkflow],
+        activities=world.activities(),
+        max_cached_workflows=100 if cached else 0,
+    )
+    asyncio.ensure_future(worker.run())
+    return worker
+
+
+Starter = Callable[..., Awaitable[Run]]
+
+
+@asynccontextmanager
+async def starting(env: WorkflowEnvironment) -> AsyncIterator[Starter]:
+    """A function that starts an application with its own worker; the workers stop at the end."""
+    runs: list[Run] = []
+
+    async def start(world: FakeWorld, wf_input: PermitApplicationInput | None = None, *, cached: bool = True) -> Run:
+        task_queue = f"test-{uuid.uuid4()}"
+        worker = new_worker(env, world, task_queue, cached=cached)
+        wf_input = wf_input or application_input()
+        handle = await env.client.start_workflow(
+            PermitApplicationWorkflow.run, wf_input, id=f"permit-{wf_input.application_id}", task_queue=task_queue
+        )
+        run = Run(env, world, handle)
+        run.task_queue, run.workers = task_queue, [worker]
+        runs.append(run)
+        return run
+
+    yield start
+    for run in runs:
+        await _terminate_when_idle(run.handle)
+        for worker in run.workers:
+            if worker.is_running:
+                await worker.shutdown()
+
+
+
+
+async def _terminate_when_idle(handle: WorkflowHandle, timeout: float = 10) -> None:
+    """Terminate a workflow left running, once no task is in flight: a task cut short stalls time skipping."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while loop.time() < end:
+        described = await handle.describe()
+        if described.status != WorkflowExecutionStatus.RUNNING:
+            return
+        raw = described.raw_description
+        if not raw.HasField("pending_workflow_task") and not raw.pending_activities:
+            await handle.terminate("test finished")
+            return
+        await asyncio.sleep(0.05)
+    await handle.terminate("test finished")
