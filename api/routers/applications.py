@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Request, Response
 
@@ -45,16 +45,19 @@ async def list_applications(
     principal: PrincipalDep,
     status: Status | None = None,
     district: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
+    warning: Literal["none", "yellow", "red"] | None = None,
+    sort: Literal["submitted", "decision_due"] = "submitted",
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> dict[str, Any]:
-    """An applicant's own applications, or a clerk's district's."""
+    """An applicant's own applications, or a clerk's district's; `warning` and `sort=decision_due` for the statutory clock."""
     districts: list[str] | None = None
     if principal.role == Role.APPLICANT:
         if district is not None:
             districts = [district]
         items, total = await resources.store.list_applications(
-            applicant_sub=principal.sub, districts=districts, status=status, page=page, page_size=page_size
+            applicant_sub=principal.sub, districts=districts, status=status, warning_level=warning,
+            sort=sort, page=page, page_size=page_size,
         )
     else:
         assert principal.district is not None
@@ -62,7 +65,7 @@ async def list_applications(
         if district is not None and district != CITY_CODE:
             visible = [d for d in visible if d == district]
         items, total = await resources.store.list_applications(
-            districts=visible, status=status, page=page, page_size=page_size
+            districts=visible, status=status, warning_level=warning, sort=sort, page=page, page_size=page_size
         )
     return {"items": items, "total": total, "page": page, "page_size": page_size}
 
