@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 
 import structlog
 from fastapi import FastAPI, Request, Response
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from prometheus_client import Counter, Histogram
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
@@ -16,7 +17,7 @@ from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoin
 from adapters.departments import Departments
 from api.deps import Resources
 from api.errors import install_error_handlers
-from api.routers import applications, auth, calendar, callbacks, documents, materials, ops
+from api.routers import applications, auth, calendar, callbacks, codec, documents, materials, ops
 from config import Settings, get_settings
 from store.db import create_pool, migrate
 from store.repository import Store
@@ -80,8 +81,15 @@ def create_app(settings: Settings | None = None, *, workflow_timing: Timing | No
     )
     app.state.workflow_timing = workflow_timing or Timing()
     install_error_handlers(app)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.temporal_ui_origins,
+        allow_methods=["POST", "OPTIONS"],
+        allow_headers=["Authorization", "Content-Type", "X-Namespace"],
+        allow_credentials=True,
+    )
     app.add_middleware(RequestContext, max_body=settings.max_upload_bytes + BODY_SLACK)
-    for router in (auth.router, materials.router, applications.router, documents.router, callbacks.router, calendar.router, ops.router):
+    for router in (auth.router, materials.router, applications.router, documents.router, callbacks.router, calendar.router, codec.router, ops.router):
         app.include_router(router)
     if settings.is_development:
         app.include_router(auth.dev_router)

@@ -17,9 +17,11 @@ class Role(StrEnum):
     APPLICANT = "applicant"
     TRANSPORT_CLERK = "transport_clerk"
     SUPERVISOR = "supervisor"
+    OPERATOR = "operator"
 
 
 CLERK_ROLES = frozenset({Role.TRANSPORT_CLERK, Role.SUPERVISOR})
+DISTRICT_ROLES = CLERK_ROLES | {Role.OPERATOR}
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,6 @@ def verify_token(settings: Settings, token: str) -> Principal:
     except (jwt.PyJWTError, ValueError) as err:
         raise InvalidToken(str(err)) from None
     district = claims.get("district")
-    if role in CLERK_ROLES and not district:
-        raise InvalidToken("clerk tokens must name a district")
+    if role in DISTRICT_ROLES and not district:
+        raise InvalidToken("clerk, supervisor and operator tokens must name a district")
     return Principal(sub=str(claims["sub"]), role=role, district=district)

@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     callback_secret_courier: str = DEV_CALLBACK_SECRETS["courier"]
     callback_tolerance_s: int = 300
 
+    # Origins of the Temporal Web UI allowed to call the codec endpoint.
+    temporal_ui_origins: list[str] = ["http://127.0.0.1:8233", "http://localhost:8233"]
+
     max_upload_bytes: int = Field(default=10 * 1024 * 1024)
     update_timeout_s: float = 30.0
 

@@ -115,6 +115,7 @@ def main() -> None:
             "--ui-port", str(TEMPORAL_UI_PORT),
             "--ip", "127.0.0.1",
             "--ui-disable-news-fetch",
+            "--ui-codec-endpoint", f"http://127.0.0.1:{API_PORT}/codec",
             "--log-level", "warn",
         ]
         for name, kind in SEARCH_ATTRIBUTES.items():
