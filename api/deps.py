@@ -71,3 +71,20 @@ async def application_for(resources: Resources, principal: Principal, applicatio
     if row is None or not may_see(principal, row):
         raise not_found()
     return row
+
+
+def rate_limited(action: str, setting: str, window_s: int = 3600):
+    """A dependency counting this principal's calls of `action`; 429 with Retry-After past the limit."""
+
+    async def check(resources: ResourcesDep, principal: PrincipalDep) -> None:
+        limit = getattr(resources.settings, setting)
+        hits, retry_after = await resources.store.hit(f"{action}:{principal.sub}", window_s)
+        if hits > limit:
+            raise ApiError(
+                429,
+                "rate_limited",
+                f"too many {action} requests; try again in {retry_after} s",
+                headers={"Retry-After": str(retry_after)},
+            )
+
+    return Depends(check)

@@ -48,6 +48,11 @@ class Settings(BaseSettings):
     # Origins of the Temporal Web UI allowed to call the codec endpoint.
     temporal_ui_origins: list[str] = ["http://127.0.0.1:8233", "http://localhost:8233"]
 
+    # Per applicant and hour.
+    rate_limit_submissions: int = 10
+    rate_limit_uploads: int = 60
+    rate_limit_insurance_checks: int = 30
+
     max_upload_bytes: int = Field(default=10 * 1024 * 1024)
     update_timeout_s: float = 30.0
 

@@ -410,6 +410,31 @@ class Store:
             detail or {},
         )
 
+    async def hit(self, key: str, window_s: int) -> tuple[int, int]:
+        """Count a hit in the current window: (hits so far, seconds until the window ends)."""
+        row = await self.pool.fetchrow(
+            """WITH w AS (SELECT to_timestamp(floor(extract(epoch FROM now()) / $2) * $2) AS start)
+               INSERT INTO rate_limits (key, window_start, hits) SELECT $1, w.start, 1 FROM w
+               ON CONFLICT (key, window_start) DO UPDATE SET hits = rate_limits.hits + 1
+               RETURNING hits, ceil(extract(epoch FROM window_start) + $2 - extract(epoch FROM now()))::int AS left""",
+            key,
+            window_s,
+        )
+        return row["hits"], max(1, row["left"])
+
+    async def verify_audit_chain(self) -> tuple[int, int | None]:
+        """(records checked, seq of the first broken link or None) — recomputed in the database."""
+        broken = await self.pool.fetchval(
+            """SELECT seq FROM (
+                   SELECT seq, hash, prev_hash, audit_log_record_hash(a) AS expected,
+                          lag(hash, 1, repeat('0', 64)) OVER (ORDER BY seq) AS previous
+                   FROM audit_log a) chain
+               WHERE hash <> expected OR prev_hash <> previous
+               ORDER BY seq LIMIT 1"""
+        )
+        count = await self.pool.fetchval("SELECT count(*) FROM audit_log")
+        return count, broken
+
     async def remember_callback(self, source: str, signature: str) -> bool:
         """False when this signed callback was taken before (a replay)."""
         result = await self.pool.execute(

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Header, Query, Request, Response
 
 from api import service
 from api.auth import Principal, Role
-from api.deps import PrincipalDep, ResourcesDep, application_for, require
+from api.deps import PrincipalDep, ResourcesDep, application_for, rate_limited, require
 from api.errors import ApiError
 from api.schemas import ApplicationIn, DecisionIn, OriginalsShipmentIn, SupplementsIn, WithdrawalIn
 from domain.districts import CITY_CODE, DISTRICTS, covers
@@ -20,7 +20,7 @@ router = APIRouter(prefix="/v1/applications", tags=["applications"])
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", min_length=1, max_length=128)]
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, dependencies=[rate_limited("submission", "rate_limit_submissions")])
 async def create_application(
     body: ApplicationIn,
     resources: ResourcesDep,
@@ -125,7 +125,7 @@ async def report_originals_shipment(
     )
 
 
-@router.post("/{application_id}/insurance-check")
+@router.post("/{application_id}/insurance-check", dependencies=[rate_limited("insurance_check", "rate_limit_insurance_checks")])
 async def request_insurance_check(
     application_id: str,
     resources: ResourcesDep,

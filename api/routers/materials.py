@@ -5,7 +5,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, UploadFile
 
 from api.auth import Principal, Role
-from api.deps import ResourcesDep, require
+from api.deps import ResourcesDep, rate_limited, require
 from api.errors import ApiError
 from domain.statuses import MaterialKind
 
@@ -19,7 +19,7 @@ def sniff(content: bytes) -> str | None:
     return next((kind for magic, kind in SIGNATURES if content.startswith(magic)), None)
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, dependencies=[rate_limited("upload", "rate_limit_uploads")])
 async def upload_material(
     resources: ResourcesDep,
     file: UploadFile,

@@ -257,3 +257,18 @@ async def test_withdrawal_over_http(stack: Stack) -> None:
     await stack.wait_for(app_id, applicant, "withdrawn")
     second, _ = await submit(stack, applicant, vehicle)
     assert second.status_code == 201
+
+
+async def test_insurance_checks_are_throttled_with_retry_after(stack: Stack) -> None:
+    owner = new_citizen()
+    vehicle = await stack.sandbox.add_vehicle(**new_vehicle(owner))
+    applicant = await stack.applicant(**owner)
+    created, _ = await submit(stack, applicant, vehicle)
+    url = f"/v1/applications/{created.json()['application_id']}/insurance-check"
+    statuses = [(await stack.api.post(url, headers=applicant)).status_code for _ in range(31)]
+    assert statuses[:30] == [409] * 30  # not awaiting insurance yet, but counted
+    throttled = await stack.api.post(url, headers=applicant)
+    assert throttled.status_code == 429 and int(throttled.headers["retry-after"]) >= 1
+    assert throttled.json()["error"] == "rate_limited"
+    other = await stack.applicant(**new_citizen())
+    assert (await stack.api.post(url, headers=other)).status_code == 404  # a different applicant is not throttled
