@@ -10,7 +10,8 @@ import jwt
 
 from config import Settings
 
-ALGORITHM = "HS256"
+ALGORITHM = "HS256"  # tokens this service issues (e-ID sign-in, development)
+IDP_ALGORITHM = "RS256"  # tokens of the production identity provider, keys from its JWKS
 
 
 class Role(StrEnum):
@@ -47,11 +48,30 @@ def issue_token(settings: Settings, principal: Principal) -> str:
     return jwt.encode(claims, settings.auth_jwt_secret, algorithm=ALGORITHM)
 
 
+_jwks_clients: dict[str, jwt.PyJWKClient] = {}
+
+
+def _jwks(url: str) -> jwt.PyJWKClient:
+    if url not in _jwks_clients:
+        _jwks_clients[url] = jwt.PyJWKClient(url, cache_keys=True, lifespan=300, timeout=5)
+    return _jwks_clients[url]
+
+
+def _key_for(settings: Settings, token: str) -> tuple[object, str]:
+    """Each algorithm has its one key source: HS256 our secret, RS256 the JWKS; nothing else."""
+    algorithm = jwt.get_unverified_header(token).get("alg")
+    if algorithm == ALGORITHM:
+        return settings.auth_jwt_secret, ALGORITHM
+    if algorithm == IDP_ALGORITHM and settings.auth_jwks_url:
+        return _jwks(settings.auth_jwks_url).get_signing_key_from_jwt(token).key, IDP_ALGORITHM
+    raise InvalidToken(f"algorithm {algorithm!r} is not accepted")
+
+
 def verify_token(settings: Settings, token: str) -> Principal:
+    """The principal of a valid token: algorithm pinned to its key, `exp` required. Blocking (JWKS)."""
     try:
-        claims = jwt.decode(
-            token, settings.auth_jwt_secret, algorithms=[ALGORITHM], options={"require": ["exp", "sub", "role"]}
-        )
+        key, algorithm = _key_for(settings, token)
+        claims = jwt.decode(token, key, algorithms=[algorithm], options={"require": ["exp", "sub", "role"]})  # type: ignore[arg-type]
         role = Role(claims["role"])
     except (jwt.PyJWTError, ValueError) as err:
         raise InvalidToken(str(err)) from None

@@ -36,6 +36,8 @@ class Settings(BaseSettings):
 
     auth_jwt_secret: str = DEV_JWT_SECRET
     auth_token_ttl_s: int = 8 * 3600
+    # The production identity provider's JWKS (RS256 tokens for clerks and supervisors).
+    auth_jwks_url: str | None = None
 
     # AES-256-GCM keys for Temporal payloads: "id:base64key,id:base64key"; the first encrypts.
     payload_keys: str = f"dev1:{DEV_PAYLOAD_KEY}"

@@ -7,6 +7,7 @@ decode without one: that is the `make run` stack on 127.0.0.1 only.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -25,13 +26,13 @@ CODEC_ROLES = frozenset({Role.TRANSPORT_CLERK, Role.SUPERVISOR, Role.OPERATOR})
 MAX_CODEC_BYTES = 4 * 1024 * 1024
 
 
-def _authorize(request: Request, resources) -> None:
+async def _authorize(request: Request, resources) -> None:
     header = request.headers.get("authorization", "")
     if not header and resources.settings.is_development:
         return
     scheme, _, token = header.partition(" ")
     try:
-        principal = verify_token(resources.settings, token) if scheme.lower() == "bearer" else None
+        principal = await asyncio.to_thread(verify_token, resources.settings, token) if scheme.lower() == "bearer" else None
     except InvalidToken:
         principal = None
     if principal is None:
@@ -61,14 +62,14 @@ def _answer(payloads: list[Any]) -> JSONResponse:
 @router.post("/encode")
 async def encode_payloads(request: Request, resources: ResourcesDep) -> JSONResponse:
     """Encrypt payloads (for the UI's signal and query inputs)."""
-    _authorize(request, resources)
+    await _authorize(request, resources)
     return _answer(await _codec(resources).encode((await _payloads(request)).payloads))
 
 
 @router.post("/decode")
 async def decode_payloads(request: Request, resources: ResourcesDep) -> JSONResponse:
     """Decrypt payloads so an authorized operator reads a history."""
-    _authorize(request, resources)
+    await _authorize(request, resources)
     try:
         return _answer(await _codec(resources).decode((await _payloads(request)).payloads))
     except KeyringError as err:

@@ -74,9 +74,9 @@ async def test_the_ui_origin_may_call_it_cross_origin(stack: Stack) -> None:
     assert "access-control-allow-origin" not in other.headers
 
 
-def test_outside_development_a_token_is_required() -> None:
+async def test_outside_development_a_token_is_required() -> None:
     resources = SimpleNamespace(settings=production_settings())
     request = SimpleNamespace(headers={})
     with pytest.raises(ApiError) as refused:
-        _authorize(request, resources)  # type: ignore[arg-type]
+        await _authorize(request, resources)  # type: ignore[arg-type]
     assert refused.value.status == 401
