@@ -87,7 +87,7 @@ async def test_loading_the_year_recomputes_running_applications(stack: Stack) ->
     assert loaded.status_code == 200 and loaded.json()["recomputed_applications"] >= 1
     for _ in range(100):
         view = (await stack.api.get(f"/v1/applications/{app_id}", headers=applicant)).json()
-        if not view["deadlines"]["insurance"]["provisional"]:
+        if "deadlines_recomputed" in [e["event"] for e in view["timeline"]]:
             break
         await asyncio.sleep(0.1)
     insurance = view["deadlines"]["insurance"]
