@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -47,12 +48,26 @@ class RequestContext(BaseHTTPMiddleware):
             return JSONResponse({"error": "too_large", "detail": "the request body is too large"}, status_code=413)
         started = time.perf_counter()
         response = await call_next(request)
+        if response.status_code == 405:
+            response.headers["Allow"] = ", ".join(allowed_methods(request.app, request.url.path))
         route = request.scope.get("route")
         template = getattr(route, "path", "unmatched")
         LATENCY.labels(request.method, template).observe(time.perf_counter() - started)
         REQUESTS.labels(request.method, template, str(response.status_code)).inc()
         response.headers["X-Request-ID"] = request_id[:64]
         return response
+
+
+def allowed_methods(app: FastAPI, path: str) -> list[str]:
+    """Every method any route of this path accepts (Starlette names only the first route's)."""
+    table = getattr(app.state, "method_table", None)
+    if table is None:
+        table = [
+            (re.compile("^" + re.sub(r"\{[^/]+\}", "[^/]+", template) + "$"), {m.upper() for m in operations})
+            for template, operations in app.openapi()["paths"].items()
+        ]
+        app.state.method_table = table
+    return sorted(set().union(*(methods for pattern, methods in table if pattern.match(path))))
 
 
 def create_app(settings: Settings | None = None, *, workflow_timing: Timing | None = None) -> FastAPI:

@@ -8,6 +8,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = structlog.get_logger(__name__)
@@ -48,6 +49,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400:  # the body is not parseable JSON (or form data)
+            fields = [{"loc": ["body"], "msg": str(exc.detail)}]
+            return JSONResponse(_body("validation_failed", "body: not well-formed", fields=fields), status_code=422)
         codes = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 403: "forbidden", 413: "too_large"}
         return JSONResponse(
             _body(codes.get(exc.status_code, "http_error"), str(exc.detail)),
@@ -59,3 +63,34 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("api.unexpected_error", path=request.url.path)
         return JSONResponse(_body("internal_error", "an unexpected error occurred"), status_code=500)
+
+
+class FieldProblem(BaseModel):
+    loc: list[str | int]
+    msg: str
+
+
+class ErrorBody(BaseModel):
+    """Every error: a machine code, a sentence for people, and for 422 the fields at fault."""
+
+    error: str
+    detail: str
+    fields: list[FieldProblem] | None = None
+
+
+_MEANINGS = {
+    401: "no token, or an invalid one",
+    403: "authenticated but not allowed",
+    404: "unknown, or not yours",
+    409: "the application's state does not allow this",
+    413: "too large",
+    415: "unsupported file type",
+    422: "invalid input; `fields` names each bad field",
+    429: "throttled; see Retry-After",
+    503: "a dependency is unavailable; try again",
+}
+
+
+def documented(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for these error codes, all with the ErrorBody shape."""
+    return {code: {"model": ErrorBody, "description": _MEANINGS[code]} for code in codes}

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from api.auth import Role
 from domain import validators
-from domain.districts import CITY_CODE
 from domain.statuses import Channel, DeliveryMethod, MaterialKind, Outcome, Step
 
 
@@ -31,11 +30,6 @@ PersonName = Annotated[str, Field(max_length=50), _rule(validators.validate_pers
 IdNumber = Annotated[str, Field(max_length=18), _rule(validators.validate_id_number)]
 
 
-def _clerk_district(value: str) -> str:
-    return value if value == CITY_CODE else validators.validate_district(value)
-
-
-ClerkDistrict = Annotated[str, Field(max_length=6), _rule(_clerk_district)]
 MaterialId = Annotated[str, Field(min_length=1, max_length=64)]
 ShortText = Annotated[str, Field(max_length=500)]
 
@@ -95,35 +89,54 @@ class WithdrawalIn(Strict):
     reason: ShortText = ""
 
 
-class DecisionIn(Strict):
-    step: Step
-    outcome: Outcome
-    reason: ShortText = ""
-    items: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(default_factory=list, max_length=20)
+Reason = Annotated[str, Field(min_length=1, max_length=500, pattern=r"\S")]
+Item = Annotated[str, Field(min_length=1, max_length=100, pattern=r"\S")]
 
-    @model_validator(mode="after")
-    def _reasons_for_refusals(self) -> DecisionIn:
-        if self.outcome in (Outcome.REJECT, Outcome.REQUEST_SUPPLEMENT) and not self.reason.strip():
-            raise ValueError("a reason is required to reject or to request supplements")
-        if self.outcome == Outcome.REQUEST_SUPPLEMENT and not self.items:
-            raise ValueError("list every missing item at once (一次性告知)")
-        return self
+
+class ApproveIn(Strict):
+    step: Step
+    outcome: Literal[Outcome.APPROVE]
+    reason: ShortText = ""
+
+
+class RejectIn(Strict):
+    """A refusal names its reason."""
+
+    step: Literal[Step.PRELIMINARY_REVIEW, Step.FINAL_REVIEW]
+    outcome: Literal[Outcome.REJECT]
+    reason: Reason
+
+
+class RequestSupplementIn(Strict):
+    """一次性告知: every missing item at once, with the reason."""
+
+    step: Literal[Step.PRELIMINARY_REVIEW]
+    outcome: Literal[Outcome.REQUEST_SUPPLEMENT]
+    reason: Reason
+    items: list[Item] = Field(min_length=1, max_length=20)
+
+
+DecisionIn = Annotated[ApproveIn | RejectIn | RequestSupplementIn, Field(discriminator="outcome")]
 
 
 class EidLoginIn(Strict):
     qr_token: Annotated[str, Field(min_length=8, max_length=200)]
 
 
-class DevTokenIn(Strict):
-    role: Role
+class DevApplicantTokenIn(Strict):
+    role: Literal[Role.APPLICANT]
     sub: Annotated[str, Field(min_length=1, max_length=64)]
-    district: ClerkDistrict | None = None
 
-    @model_validator(mode="after")
-    def _clerks_have_a_district(self) -> DevTokenIn:
-        if self.role != Role.APPLICANT and self.district is None:
-            raise ValueError("clerks and supervisors need a district")
-        return self
+
+class DevStaffTokenIn(Strict):
+    """Clerks, supervisors and operators act for a district (330300 is the whole city)."""
+
+    role: Literal[Role.TRANSPORT_CLERK, Role.SUPERVISOR, Role.OPERATOR]
+    sub: Annotated[str, Field(min_length=1, max_length=64)]
+    district: Annotated[str, Field(pattern=r"^3303(0[2-5]|2[46-9]|8[1-3]|00)$")]
+
+
+DevTokenIn = Annotated[DevApplicantTokenIn | DevStaffTokenIn, Field(discriminator="role")]
 
 
 class DevIdentityIn(Strict):

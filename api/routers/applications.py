@@ -7,7 +7,7 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from api import service
 from api.auth import Principal, Role
 from api.deps import PrincipalDep, ResourcesDep, application_for, rate_limited, require
-from api.errors import ApiError
+from api.errors import ApiError, documented
 from api.schemas import ApplicationIn, DecisionIn, OriginalsShipmentIn, SupplementsIn, WithdrawalIn
 from domain.districts import CITY_CODE, DISTRICTS, covers
 from domain.statuses import Status
@@ -15,7 +15,7 @@ from store.repository import ApplicationRow
 from workflows.permit_application import PermitApplicationWorkflow
 from workflows.types import Decision, OriginalsShipment, Supplements, Timing, Withdrawal
 
-router = APIRouter(prefix="/v1/applications", tags=["applications"])
+router = APIRouter(prefix="/v1/applications", tags=["applications"], responses=documented(401, 403, 404, 409, 413, 422, 429, 503))
 
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", min_length=1, max_length=128)]
 
@@ -148,7 +148,11 @@ async def take_decision(
     """A transport clerk's decision at the step the application waits for."""
     row = await application_for(resources, principal, application_id)
     decision = Decision(
-        step=body.step.value, outcome=body.outcome.value, actor="transport_clerk", reason=body.reason, items=body.items
+        step=body.step.value,
+        outcome=body.outcome.value,
+        actor="transport_clerk",
+        reason=body.reason,
+        items=list(getattr(body, "items", [])),
     )
     return await _act(
         resources, request, principal, row, f"decision.{body.step.value}.{body.outcome.value}",

@@ -7,12 +7,12 @@ from temporalio.exceptions import ApplicationError
 
 from api.auth import Principal, Role, issue_token
 from api.deps import ResourcesDep
-from api.errors import ApiError
+from api.errors import ApiError, documented
 from api.schemas import DevIdentityIn, DevTokenIn, EidLoginIn, TokenOut
 from domain import errors
 
-router = APIRouter(prefix="/v1", tags=["identity"])
-dev_router = APIRouter(prefix="/v1/dev", tags=["development"])
+router = APIRouter(prefix="/v1", tags=["identity"], responses=documented(401, 413, 422, 503))
+dev_router = APIRouter(prefix="/v1/dev", tags=["development"], responses=documented(413, 422))
 
 
 def applicant_sub(id_number: str) -> str:
@@ -40,7 +40,7 @@ async def login_with_eid(body: EidLoginIn, resources: ResourcesDep, request: Req
 @dev_router.post("/token", response_model=TokenOut)
 async def create_dev_token(body: DevTokenIn, resources: ResourcesDep) -> TokenOut:
     """Development only: a token for any role."""
-    principal = Principal(body.sub, body.role, body.district)
+    principal = Principal(body.sub, Role(body.role), getattr(body, "district", None))
     return TokenOut(access_token=issue_token(resources.settings, principal))
 
 

@@ -11,13 +11,13 @@ from temporalio.service import RPCError
 
 from api.auth import Principal, Role
 from api.deps import ResourcesDep, require
-from api.errors import field_error
+from api.errors import documented, field_error
 from api.schemas import DeadlineOut, Strict
 from domain.calendar import MAX_WORKING_DAYS, YearSchedule
 from workflows.permit_application import PermitApplicationWorkflow
 from workflows.types import CalendarChanged
 
-router = APIRouter(prefix="/v1/calendar", tags=["calendar"])
+router = APIRouter(prefix="/v1/calendar", tags=["calendar"], responses=documented(401, 403, 413, 422, 503))
 log = structlog.get_logger(__name__)
 
 SIGNAL_CONCURRENCY = 20

@@ -10,12 +10,12 @@ from fastapi.responses import JSONResponse
 from temporalio.service import RPCError
 
 from api.deps import ResourcesDep
-from api.errors import ApiError
+from api.errors import ApiError, documented
 from domain.signing import SignatureError, verify
 from workflows.permit_application import PermitApplicationWorkflow
 from workflows.types import DeliveryReport, PolicyReport, UsageChangeReport
 
-router = APIRouter(prefix="/v1/callbacks", tags=["callbacks"])
+router = APIRouter(prefix="/v1/callbacks", tags=["callbacks"], responses=documented(401, 413, 422, 503))
 log = structlog.get_logger(__name__)
 
 MAX_CALLBACK_BYTES = 64 * 1024

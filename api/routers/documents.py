@@ -4,13 +4,17 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from api.deps import PrincipalDep, ResourcesDep, application_for
-from api.errors import not_found
+from api.errors import documented, not_found
 from domain.documents import render_pdf
 
-router = APIRouter(prefix="/v1/documents", tags=["documents"])
+router = APIRouter(prefix="/v1/documents", tags=["documents"], responses=documented(401, 404, 422))
 
 
-@router.get("/{document_id}", response_model=None)
+@router.get(
+    "/{document_id}",
+    response_model=None,
+    responses={200: {"content": {"application/pdf": {}, "application/json": {}}, "description": "the document"}},
+)
 async def read_document(document_id: str, request: Request, resources: ResourcesDep, principal: PrincipalDep) -> Response:
     """A document as PDF, or its data with `Accept: application/json`."""
     document = await resources.store.get_document(document_id)

@@ -6,10 +6,10 @@ from fastapi import APIRouter, Form, UploadFile
 
 from api.auth import Principal, Role
 from api.deps import ResourcesDep, rate_limited, require
-from api.errors import ApiError
+from api.errors import ApiError, documented
 from domain.statuses import MaterialKind
 
-router = APIRouter(prefix="/v1/materials", tags=["materials"])
+router = APIRouter(prefix="/v1/materials", tags=["materials"], responses=documented(401, 403, 413, 415, 422, 429))
 
 SIGNATURES = ((b"%PDF-", "application/pdf"), (b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"))
 
