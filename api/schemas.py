@@ -119,6 +119,13 @@ class RequestSupplementIn(Strict):
 DecisionIn = Annotated[ApproveIn | RejectIn | RequestSupplementIn, Field(discriminator="outcome")]
 
 
+class RevealIn(Strict):
+    """A clerk asks to see one personal field in full, and says why; the request is audited."""
+
+    field: Literal["name", "id_number", "phone", "plate", "vin"]
+    reason: Reason
+
+
 class EidLoginIn(Strict):
     qr_token: Annotated[str, Field(min_length=8, max_length=200)]
 

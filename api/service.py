@@ -174,3 +174,21 @@ async def act(resources: Resources, row: ApplicationRow, update: Any, arg: Any =
 
 def _timeout(resources: Resources) -> timedelta:
     return timedelta(seconds=resources.settings.update_timeout_s)
+
+
+REVEALABLE = {"name": ("applicant", "name"), "id_number": ("applicant", "id_number"), "phone": ("applicant", "phone"),
+              "plate": ("vehicle", "plate"), "vin": ("vehicle", "vin")}
+
+
+async def reveal(resources: Resources, row: ApplicationRow, field: str) -> str:
+    """The full value, from the running workflow (the store keeps only masked views)."""
+    if not row.is_open:
+        raise ApiError(409, "no_longer_held", "personal data of a closed application is no longer held in full")
+    try:
+        view = await resources.client.get_workflow_handle(row.workflow_id).query(
+            PermitApplicationWorkflow.view, rpc_timeout=QUERY_TIMEOUT
+        )
+    except RPCError:
+        raise ApiError(503, "temporal_unavailable", "the application cannot be read now; try again") from None
+    section, key = REVEALABLE[field]
+    return str(view[section][key])

@@ -8,7 +8,7 @@ from api import service
 from api.auth import Principal, Role
 from api.deps import PrincipalDep, ResourcesDep, application_for, rate_limited, require
 from api.errors import ApiError, documented
-from api.schemas import ApplicationIn, DecisionIn, OriginalsShipmentIn, SupplementsIn, WithdrawalIn
+from api.schemas import ApplicationIn, DecisionIn, OriginalsShipmentIn, RevealIn, SupplementsIn, WithdrawalIn
 from domain.districts import CITY_CODE, DISTRICTS, covers
 from domain.statuses import Status
 from store.repository import ApplicationRow
@@ -160,6 +160,25 @@ async def take_decision(
     )
 
 
+@router.post("/{application_id}/reveal")
+async def reveal_field(
+    application_id: str,
+    body: RevealIn,
+    resources: ResourcesDep,
+    request: Request,
+    principal: Principal = require(Role.TRANSPORT_CLERK, Role.SUPERVISOR),
+) -> dict[str, str]:
+    """One personal field in full, for a clerk who says why; every such request is audited."""
+    row = await application_for(resources, principal, application_id)
+    try:
+        value = await service.reveal(resources, row, body.field)
+    except ApiError as err:
+        await _audit(resources, request, principal, f"reveal.{body.field}", row.application_id, f"refused:{err.error}", reason=body.reason)
+        raise
+    await _audit(resources, request, principal, f"reveal.{body.field}", row.application_id, "ok", reason=body.reason)
+    return {"field": body.field, "value": value}
+
+
 async def _act(resources, request, principal, row: ApplicationRow, action: str, update: Any, arg: Any = None) -> dict[str, Any]:
     try:
         view = await service.act(resources, row, update, arg)
@@ -170,8 +189,11 @@ async def _act(resources, request, principal, row: ApplicationRow, action: str, 
     return view
 
 
-async def _audit(resources, request: Request, principal: Principal, action: str, target: str, outcome: str) -> None:
+async def _audit(
+    resources, request: Request, principal: Principal, action: str, target: str, outcome: str, **detail: str
+) -> None:
     await resources.store.audit(
+        detail=detail,
         actor=principal.sub,
         role=principal.role.value,
         district=principal.district,

@@ -29,6 +29,7 @@ ACCESS: dict[tuple[str, str], frozenset[str] | None] = {
     ("POST", "/v1/applications/{application_id}/originals-shipment"): frozenset({APPLICANT}),
     ("POST", "/v1/applications/{application_id}/insurance-check"): frozenset({APPLICANT}),
     ("POST", "/v1/applications/{application_id}/decisions"): frozenset({CLERK}),
+    ("POST", "/v1/applications/{application_id}/reveal"): frozenset({CLERK, SUPERVISOR}),
     ("GET", "/v1/documents/{document_id}"): frozenset(ROLES),
     ("GET", "/v1/calendar/deadline"): None,
     ("PUT", "/v1/calendar/years/{year}"): frozenset({SUPERVISOR}),
@@ -98,6 +99,7 @@ BODIES = {
     "/v1/applications/{application_id}/originals-shipment": {"tracking_number": "SF123456"},
     "/v1/applications/{application_id}/decisions": {"step": "final_review", "outcome": "approve"},
     "/v1/calendar/years/{year}": {"holidays": [], "makeup_workdays": []},
+    "/v1/applications/{application_id}/reveal": {"field": "phone", "reason": "回访核实联系方式"},
     "/codec/encode": {"payloads": []},
     "/codec/decode": {"payloads": []},
 }

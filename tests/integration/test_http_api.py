@@ -272,3 +272,24 @@ async def test_insurance_checks_are_throttled_with_retry_after(stack: Stack) -> 
     assert throttled.json()["error"] == "rate_limited"
     other = await stack.applicant(**new_citizen())
     assert (await stack.api.post(url, headers=other)).status_code == 404  # a different applicant is not throttled
+
+
+async def test_a_clerk_sees_one_full_field_by_an_audited_request(stack: Stack) -> None:
+    owner = new_citizen()
+    vehicle = await stack.sandbox.add_vehicle(**new_vehicle(owner))
+    applicant = await stack.applicant(**owner)
+    created, _ = await submit(stack, applicant, vehicle)
+    app_id = created.json()["application_id"]
+    clerk = await stack.clerk()
+    await stack.wait_for(app_id, clerk, "preliminary_review")
+    view = (await stack.api.get(f"/v1/applications/{app_id}", headers=clerk)).json()
+    assert view["applicant"]["phone"] != owner["phone"]
+    revealed = await stack.api.post(f"/v1/applications/{app_id}/reveal", headers=clerk, json={"field": "phone", "reason": "电话回访"})
+    assert revealed.json() == {"field": "phone", "value": owner["phone"]}
+    no_reason = await stack.api.post(f"/v1/applications/{app_id}/reveal", headers=clerk, json={"field": "phone", "reason": " "})
+    assert no_reason.status_code == 422
+    audit = await stack.store.pool.fetchrow(
+        "SELECT * FROM audit_log WHERE action = 'reveal.phone' AND target = $1 ORDER BY seq DESC LIMIT 1", app_id
+    )
+    assert audit["outcome"] == "ok" and audit["detail"]["reason"] == "电话回访" and audit["role"] == "transport_clerk"
+    assert owner["phone"] not in str(dict(audit))
