@@ -21,3 +21,7 @@ test: $(STAMP)
 
 clean-data:
 	rm -rf .data
+
+.PHONY: bench-inbox
+bench-inbox: $(STAMP)
+	$(PY) -m devstack.bench_inbox

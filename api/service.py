@@ -105,6 +105,7 @@ async def submit(
             district=body.district,
             channel=body.channel.value,
             vin=body.vehicle.vin,
+            plate=body.vehicle.plate,
             submitted_at=submitted_at,
             view=mask_view(_initial_view(wf_input)),
             start_input=dataclasses.asdict(wf_input),

@@ -12,6 +12,7 @@ from typing import Any
 import asyncpg
 
 from domain.calendar import WorkingDayCalendar, YearSchedule
+from domain.districts import DISTRICTS
 from domain.statuses import TERMINAL
 
 CITY = "330300"
@@ -19,7 +20,29 @@ OPEN_VEHICLE_INDEX = "applications_one_open_per_vehicle"
 ORDERS = {
     "submitted": "submitted_at DESC, application_id",
     "decision_due": "decision_due_on ASC NULLS LAST, application_id",
+    "insurance_due": "insurance_due_on ASC NULLS LAST, application_id",
 }
+DUE_COLUMNS = {"decision": "decision_due_on", "insurance": "insurance_due_on"}
+ALL_DISTRICTS = frozenset(DISTRICTS)
+
+
+@dataclass(frozen=True)
+class InboxQuery:
+    """Filters of `GET /v1/applications`; None means any."""
+
+    applicant_sub: str | None = None
+    districts: list[str] | None = None
+    status: str | None = None
+    step: str | None = None
+    channel: str | None = None
+    warning_level: str | None = None
+    due: str = "decision"
+    due_from: date | None = None
+    due_to: date | None = None
+    plate: str | None = None
+    sort: str = "submitted"
+    page: int = 1
+    page_size: int = 20
 
 
 class ApplicationInProgress(Exception):
@@ -164,6 +187,7 @@ class Store:
         district: str,
         channel: str,
         vin: str,
+        plate: str,
         submitted_at: datetime,
         view: dict[str, Any],
         start_input: dict[str, Any],
@@ -188,8 +212,8 @@ class Store:
                 async with conn.transaction():
                     record = await conn.fetchrow(
                         """INSERT INTO applications (application_id, workflow_id, applicant_sub, district, channel,
-                               status, vin_digest, submitted_at, view, start_input)
-                           VALUES ($1, $2, $3, $4, $5, 'submitted', $6, $7, $8, $9) RETURNING *""",
+                               status, vin_digest, submitted_at, view, start_input, plate_digest)
+                           VALUES ($1, $2, $3, $4, $5, 'submitted', $6, $7, $8, $9, $10) RETURNING *""",
                         uuid.UUID(application_id),
                         workflow_id,
                         applicant_sub,
@@ -199,6 +223,7 @@ class Store:
                         submitted_at,
                         view,
                         start_input,
+                        digest(plate),
                     )
             except asyncpg.UniqueViolationError as err:
                 if err.constraint_name == OPEN_VEHICLE_INDEX:
@@ -243,42 +268,37 @@ class Store:
         )
         return _row(record) if record else None
 
-    async def list_applications(
-        self,
-        *,
-        applicant_sub: str | None = None,
-        districts: list[str] | None = None,
-        status: str | None = None,
-        warning_level: str | None = None,
-        sort: str = "submitted",
-        page: int = 1,
-        page_size: int = 20,
-    ) -> tuple[list[dict[str, Any]], int]:
-        """Masked views, newest first or soonest decision due first, in a stable order for pagination."""
+    async def list_applications(self, query: InboxQuery) -> tuple[list[dict[str, Any]], int]:
+        """Masked views in a stable order (ties broken by id), with the total for the filters."""
         where, args = [], []
-        if applicant_sub is not None:
-            args.append(applicant_sub)
-            where.append(f"applicant_sub = ${len(args)}")
-        if districts is not None:
-            args.append(districts)
-            where.append(f"district = ANY(${len(args)})")
-        if status is not None:
-            args.append(status)
-            where.append(f"status = ${len(args)}")
-        if warning_level is not None:
-            args.append(warning_level)
-            where.append(f"warning_level = ${len(args)}")
-        order = ORDERS[sort]
+
+        def arg(value: Any) -> str:
+            args.append(value)
+            return f"${len(args)}"
+
+        if query.applicant_sub is not None:
+            where.append(f"applicant_sub = {arg(query.applicant_sub)}")
+        if query.districts is not None and set(query.districts) != ALL_DISTRICTS:
+            where.append(f"district = ANY({arg(query.districts)})")
+        for column, value in (("status", query.status), ("step", query.step), ("channel", query.channel),
+                              ("warning_level", query.warning_level)):
+            if value is not None:
+                where.append(f"{column} = {arg(value)}")
+        due_column = DUE_COLUMNS[query.due]
+        if query.due_from is not None:
+            where.append(f"{due_column} >= {arg(query.due_from)}")
+        if query.due_to is not None:
+            where.append(f"{due_column} <= {arg(query.due_to)}")
+        if query.plate is not None:
+            where.append(f"plate_digest = {arg(digest(query.plate))}")
         clause = f"WHERE {' AND '.join(where)}" if where else ""
+        order = ORDERS[query.sort]
         async with self.pool.acquire() as conn:
             total = await conn.fetchval(f"SELECT count(*) FROM applications {clause}", *args)
             rows = await conn.fetch(
-                f"""SELECT view FROM applications {clause}
-                    ORDER BY {order}
-                    LIMIT ${len(args) + 1} OFFSET ${len(args) + 2}""",
+                f"""SELECT view FROM applications {clause} ORDER BY {order}
+                    LIMIT {arg(query.page_size)} OFFSET {arg((query.page - 1) * query.page_size)}""",
                 *args,
-                page_size,
-                (page - 1) * page_size,
             )
         return [r["view"] for r in rows], total
 

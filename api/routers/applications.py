@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Request, Response
@@ -7,11 +8,12 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from api import service
 from api.auth import Principal, Role
 from api.deps import PrincipalDep, ResourcesDep, application_for, rate_limited, require
-from api.errors import ApiError, documented
+from api.errors import ApiError, documented, field_error
 from api.schemas import ApplicationIn, DecisionIn, OriginalsShipmentIn, RevealIn, SupplementsIn, WithdrawalIn
 from domain.districts import CITY_CODE, DISTRICTS, covers
-from domain.statuses import Status
-from store.repository import ApplicationRow
+from domain.statuses import Channel, Status
+from domain.validators import ValidationFailure, validate_plate
+from store.repository import ApplicationRow, InboxQuery
 from workflows.permit_application import PermitApplicationWorkflow
 from workflows.types import Decision, OriginalsShipment, Supplements, Timing, Withdrawal
 
@@ -39,34 +41,48 @@ async def create_application(
     return view
 
 
+Step = Literal[
+    "collect_shared_data", "preliminary_review", "submit_supplements", "ship_originals", "originals_received",
+    "change_usage_nature", "buy_carrier_liability_insurance", "final_review", "deliver_documents",
+]
+
+
 @router.get("")
 async def list_applications(
     resources: ResourcesDep,
     principal: PrincipalDep,
     status: Status | None = None,
+    step: Annotated[Step | None, Query(description="the pending action")] = None,
+    channel: Channel | None = None,
     district: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
     warning: Literal["none", "yellow", "red"] | None = None,
-    sort: Literal["submitted", "decision_due"] = "submitted",
+    due: Annotated[Literal["decision", "insurance"], Query(description="which due date due_from/due_to filter")] = "decision",
+    due_from: date | None = None,
+    due_to: date | None = None,
+    plate: Annotated[str | None, Query(max_length=16, description="the exact plate")] = None,
+    sort: Literal["submitted", "decision_due", "insurance_due"] = "submitted",
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> dict[str, Any]:
-    """An applicant's own applications, or a clerk's district's; `warning` and `sort=decision_due` for the statutory clock."""
-    districts: list[str] | None = None
+    """An applicant's own applications, or the inbox of a clerk's district (from the projection, never Temporal)."""
+    if plate is not None:
+        try:
+            plate = validate_plate(plate)
+        except ValidationFailure as failure:
+            raise field_error(["query", "plate"], failure.message) from None
     if principal.role == Role.APPLICANT:
-        if district is not None:
-            districts = [district]
-        items, total = await resources.store.list_applications(
-            applicant_sub=principal.sub, districts=districts, status=status, warning_level=warning,
-            sort=sort, page=page, page_size=page_size,
-        )
+        scope = {"applicant_sub": principal.sub, "districts": [district] if district else None}
     else:
         assert principal.district is not None
         visible = [d for d in DISTRICTS if covers(principal.district, d)]
         if district is not None and district != CITY_CODE:
             visible = [d for d in visible if d == district]
-        items, total = await resources.store.list_applications(
-            districts=visible, status=status, warning_level=warning, sort=sort, page=page, page_size=page_size
-        )
+        scope = {"districts": visible}
+    query = InboxQuery(
+        **scope, status=status, step=step, channel=channel, warning_level=warning, due=due,
+        due_from=due_from, due_to=due_to, plate=plate, sort=sort, page=page, page_size=page_size,
+    )
+    items, total = await resources.store.list_applications(query)
     return {"items": items, "total": total, "page": page, "page_size": page_size}
 
 

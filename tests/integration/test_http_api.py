@@ -293,3 +293,33 @@ async def test_a_clerk_sees_one_full_field_by_an_audited_request(stack: Stack) -
     )
     assert audit["outcome"] == "ok" and audit["detail"]["reason"] == "电话回访" and audit["role"] == "transport_clerk"
     assert owner["phone"] not in str(dict(audit))
+
+
+async def test_the_clerks_inbox_filters_sorts_and_finds_a_plate(stack: Stack) -> None:
+    owner = new_citizen()
+    vehicle = await stack.sandbox.add_vehicle(**new_vehicle(owner))
+    applicant = await stack.applicant(**owner)
+    created, _ = await submit(stack, applicant, vehicle)
+    app_id = created.json()["application_id"]
+    clerk = await stack.clerk()
+    await stack.wait_for(app_id, clerk, "preliminary_review")
+
+    async def inbox(**params) -> list[str]:
+        response = await stack.api.get("/v1/applications", headers=clerk, params=params)
+        assert response.status_code == 200, response.text
+        return [item["application_id"] for item in response.json()["items"]]
+
+    assert await inbox(plate=vehicle["plate"]) == [app_id]
+    assert app_id in await inbox(step="preliminary_review", channel="online", status="preliminary_review")
+    assert app_id not in await inbox(step="final_review")
+    await stack.api.post(f"/v1/applications/{app_id}/decisions", headers=clerk, json={"step": "preliminary_review", "outcome": "approve"})
+    view = (await stack.api.get(f"/v1/applications/{app_id}", headers=clerk)).json()
+    due = view["deadlines"]["insurance"]["due_on"]
+    assert app_id in await inbox(due="insurance", due_from=due, due_to=due, sort="insurance_due")
+    assert app_id not in await inbox(due="insurance", due_to="2026-01-01")
+    pages = [await inbox(page=p, page_size=2) for p in (1, 2, 3)]
+    flat = [i for page in pages for i in page]
+    assert len(flat) == len(set(flat))  # stable pagination: no repeats across pages
+    bad = await stack.api.get("/v1/applications", headers=clerk, params={"plate": "ABC"})
+    assert bad.status_code == 422 and bad.json()["fields"][0]["loc"] == ["query", "plate"]
+    assert (await stack.api.get("/v1/applications", headers=clerk, params={"page_size": 101})).status_code == 422

@@ -31,6 +31,7 @@ async def reserve(store: Store, vin: str, *, key: str | None = None, body: str =
         district="330382",
         channel="online",
         vin=vin,
+        plate="浙C12345",
         submitted_at=datetime.now(timezone.utc),
         view={"application_id": application_id, "status": "submitted"},
         start_input={"application_id": application_id},

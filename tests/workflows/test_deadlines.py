@@ -1,19 +1,22 @@
-"""Deadlines to the day, on a time-skipping server of this module's own (its clock only moves forward).
+"""Deadlines to the day, each test on a time-skipping server of its own (its clock only moves forward).
 
-`handle.result()` is avoided here: it lets the server skip time freely, far past the
-instants the next tests need; the tests move time with `env.sleep` alone.
+The tests move time with `env.sleep` alone (`handle.result()` would let the server skip
+freely) and wait for what a timer sets off with `eventually`, since the work a timer
+starts finishes after the sleep returns.
 
-The tests run in file order: December 2026 first, then 2037. The time-skipping server
-starts at today's date and cannot go back to 2026's Spring Festival or National Day;
-2037 has exactly 2026's weekdays (both begin on a Thursday, neither is a leap year),
-so the 2037 tests load 2026's published schedule moved to 2037 and walk the workflow
-across the very same holidays and make-up Saturdays and Sundays.
+A time-skipping server starts at today's date and cannot go back to 2026's Spring
+Festival or National Day; 2037 has exactly 2026's weekdays (both begin on a Thursday,
+neither is a leap year), so those tests load 2026's published schedule moved to 2037
+and walk the workflow across the very same holidays and make-up Saturdays and Sundays.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import inspect
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 import pytest
 from temporalio.testing import WorkflowEnvironment
@@ -45,8 +48,9 @@ def schedule_2026_as_2037() -> YearSchedule:
     )
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 async def env() -> AsyncIterator[WorkflowEnvironment]:
+    """A server per test: one test's leftovers can never stall another's clock."""
     env = await WorkflowEnvironment.start_time_skipping(
         data_converter=data_converter(settings_for_tests()),
         test_server_existing_path=str(BIN / "temporal-test-server"),
@@ -82,6 +86,24 @@ def texts(run: Run, marker: str) -> list[str]:
     return [s.text for s in run.world.sms if marker in s.idempotency_key]
 
 
+async def eventually(check: Callable[[], Awaitable[bool]] | Callable[[], bool], timeout: float = 15) -> None:
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while True:
+        result = check()
+        if inspect.isawaitable(result):
+            result = await result
+        if result:
+            return
+        if loop.time() > end:
+            raise AssertionError("the condition never held")
+        await asyncio.sleep(0.05)
+
+
+async def warning(run: Run) -> str:
+    return (await run.view())["deadlines"]["decision"]["warning"]
+
+
 async def test_deadline_into_an_unknown_year_is_provisional_until_the_year_is_loaded(start: Starter) -> None:
     run = await start(FakeWorld())
     view = await accept_on(run, date(2026, 12, 15))
@@ -114,9 +136,16 @@ async def test_loading_a_year_moves_the_running_timer(start: Starter) -> None:
     assert view["deadlines"]["insurance"]["due_on"] == "2027-02-19"
     await sleep_until(run.env, end_of_day_cst(date(2027, 2, 15)) + timedelta(hours=1))
     assert (await run.view())["status"] == "awaiting_insurance"  # the old deadline no longer applies
-    described = await run.handle.describe()
-    assert described.typed_search_attributes.get(sa.INSURANCE_DUE) == end_of_day_cst(date(2027, 2, 19))
+    await eventually(lambda: _search_attribute_is(run, sa.INSURANCE_DUE, end_of_day_cst(date(2027, 2, 19))))
     await run.handle.execute_update(PermitApplicationWorkflow.withdraw, Withdrawal())
+
+
+async def _is(value: Awaitable[Any], expected: Any) -> bool:
+    return await value == expected
+
+
+async def _search_attribute_is(run: Run, key: Any, expected: Any) -> bool:
+    return (await run.handle.describe()).typed_search_attributes.get(key) == expected
 
 
 async def wait_for_deadline(run: Run, *, provisional: bool) -> dict:
@@ -145,8 +174,9 @@ async def test_reminders_are_sent_once_each_and_not_again_on_replay(start: Start
     await sleep_until(run.env, datetime(2027, 3, 15, 8, 59, tzinfo=CST))
     assert texts(run, "reminder") == []
     await sleep_until(run.env, datetime(2027, 3, 15, 9, 1, tzinfo=CST))
-    assert len(texts(run, "reminder")) == 1
+    await eventually(lambda: len(texts(run, "reminder")) == 1)
     await sleep_until(run.env, datetime(2027, 3, 19, 12, tzinfo=CST))
+    await eventually(lambda: len(texts(run, "reminder")) == 2)
     reminders = texts(run, "reminder")
     assert len(reminders) == 2 and "还剩5个工作日" in reminders[0] and "还剩1个工作日" in reminders[1]
     assert all("2027-03-22" in text for text in reminders)
@@ -184,17 +214,17 @@ async def test_decision_warning_goes_yellow_then_red(start: Starter) -> None:
     await run.handle.execute_update(PermitApplicationWorkflow.check_insurance)
 
     await sleep_until(run.env, datetime(2027, 5, 31, 9, tzinfo=CST))  # 5 working days left
-    assert (await run.view())["deadlines"]["decision"]["warning"] == "yellow"
+    await eventually(lambda: _is(warning(run), "yellow"))
     await sleep_until(run.env, end_of_day_cst(date(2027, 6, 7)) + timedelta(minutes=1))
-    view = await run.view()
-    assert view["deadlines"]["decision"]["warning"] == "red"
-    assert (await run.handle.describe()).typed_search_attributes.get(sa.WARNING_LEVEL) == "red"
+    await eventually(lambda: _is(warning(run), "red"))
+    await eventually(lambda: _search_attribute_is(run, sa.WARNING_LEVEL, "red"))
     after = await run.decide("final_review")
     assert after["deadlines"]["decision"]["warning"] == "none"
 
 
-async def test_spring_festival_with_make_up_saturdays(start: Starter) -> None:
+async def test_spring_festival_with_make_up_saturdays(env: WorkflowEnvironment, start: Starter) -> None:
     """2026's schedule as 2037's: accepted Fri 13 Feb, off 15-23 Feb, Sat 14 and Sat 28 Feb worked."""
+    await sleep_until(env, datetime(2037, 1, 5, tzinfo=CST))  # before starting: a run may last 10 years at most
     world = FakeWorld(calendar=official_calendar().with_year(schedule_2026_as_2037()))
     run = await start(world)
     view = await accept_on(run, date(2037, 2, 13))
@@ -204,11 +234,12 @@ async def test_spring_festival_with_make_up_saturdays(start: Starter) -> None:
     await run.handle.execute_update(PermitApplicationWorkflow.withdraw, Withdrawal())
 
 
-async def test_national_day_due_date_to_the_second(start: Starter) -> None:
+async def test_national_day_due_date_to_the_second(env: WorkflowEnvironment, start: Starter) -> None:
     """DOMAIN.md's example on 2026's schedule as 2037's: accepted Fri 25 Sep, due Thu 22 Oct 24:00 CST.
 
     A policy bought at 23:59:59 CST is in time; one bought at 00:00:00 is not.
     """
+    await sleep_until(env, datetime(2037, 9, 1, tzinfo=CST))
     calendar = official_calendar().with_year(schedule_2026_as_2037())
     in_time, too_late = await start(FakeWorld(calendar=calendar)), await start(FakeWorld(calendar=calendar))
     await in_time.reach("preliminary_review", step="preliminary_review")
