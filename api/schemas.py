@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from api.auth import Role
 from domain import validators
@@ -32,6 +33,18 @@ IdNumber = Annotated[str, Field(max_length=18), _rule(validators.validate_id_num
 
 MaterialId = Annotated[str, Field(min_length=1, max_length=64)]
 ShortText = Annotated[str, Field(max_length=500)]
+
+
+def _iso_date_only(value: object) -> object:
+    """Dates as YYYY-MM-DD only (pydantic would also take 0 as 1970-01-01)."""
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("a date is written YYYY-MM-DD")
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date_only)]
 
 
 class Strict(BaseModel):

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Request, Response
@@ -8,11 +7,10 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from api import service
 from api.auth import Principal, Role
 from api.deps import PrincipalDep, ResourcesDep, application_for, rate_limited, require
-from api.errors import ApiError, documented, field_error
-from api.schemas import ApplicationIn, DecisionIn, OriginalsShipmentIn, RevealIn, SupplementsIn, WithdrawalIn
+from api.errors import ApiError, documented
+from api.schemas import ApplicationIn, IsoDate, DecisionIn, OriginalsShipmentIn, RevealIn, SupplementsIn, WithdrawalIn
 from domain.districts import CITY_CODE, DISTRICTS, covers
 from domain.statuses import Channel, Status
-from domain.validators import ValidationFailure, validate_plate
 from store.repository import ApplicationRow, InboxQuery
 from workflows.permit_application import PermitApplicationWorkflow
 from workflows.types import Decision, OriginalsShipment, Supplements, Timing, Withdrawal
@@ -41,6 +39,7 @@ async def create_application(
     return view
 
 
+PLATE_PATTERN = r"^浙C([A-HJ-NP-Z0-9]{5}|[DF][A-HJ-NP-Z0-9][0-9]{4}|[0-9]{5}[DF])$"
 Step = Literal[
     "collect_shared_data", "preliminary_review", "submit_supplements", "ship_originals", "originals_received",
     "change_usage_nature", "buy_carrier_liability_insurance", "final_review", "deliver_documents",
@@ -57,19 +56,14 @@ async def list_applications(
     district: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
     warning: Literal["none", "yellow", "red"] | None = None,
     due: Annotated[Literal["decision", "insurance"], Query(description="which due date due_from/due_to filter")] = "decision",
-    due_from: date | None = None,
-    due_to: date | None = None,
-    plate: Annotated[str | None, Query(max_length=16, description="the exact plate")] = None,
+    due_from: IsoDate | None = None,
+    due_to: IsoDate | None = None,
+    plate: Annotated[str | None, Query(pattern=PLATE_PATTERN, description="the exact plate, e.g. 浙C12345")] = None,
     sort: Literal["submitted", "decision_due", "insurance_due"] = "submitted",
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> dict[str, Any]:
     """An applicant's own applications, or the inbox of a clerk's district (from the projection, never Temporal)."""
-    if plate is not None:
-        try:
-            plate = validate_plate(plate)
-        except ValidationFailure as failure:
-            raise field_error(["query", "plate"], failure.message) from None
     if principal.role == Role.APPLICANT:
         scope = {"applicant_sub": principal.sub, "districts": [district] if district else None}
     else:

@@ -12,7 +12,7 @@ from temporalio.service import RPCError
 from api.auth import Principal, Role
 from api.deps import ResourcesDep, require
 from api.errors import documented, field_error
-from api.schemas import DeadlineOut, Strict
+from api.schemas import DeadlineOut, IsoDate, Strict
 from domain.calendar import MAX_WORKING_DAYS, YearSchedule
 from workflows.permit_application import PermitApplicationWorkflow
 from workflows.types import CalendarChanged
@@ -31,7 +31,7 @@ class CalendarYearIn(Strict):
 
 @router.get("/deadline", response_model=DeadlineOut)
 async def read_deadline(
-    resources: ResourcesDep, start: date, working_days: Annotated[int, Query(ge=1, le=MAX_WORKING_DAYS)]
+    resources: ResourcesDep, start: IsoDate, working_days: Annotated[int, Query(ge=1, le=MAX_WORKING_DAYS)]
 ) -> DeadlineOut:
     """The last working day of a period that starts the day after `start`; provisional past the loaded years."""
     calendar = await resources.store.load_calendar()
