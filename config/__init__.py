@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     task_queue: str = "permit-applications"
     departments_url: str = "http://127.0.0.1:8001"
 
+    # The worker's Temporal SDK metrics (Prometheus); empty to disable.
+    worker_metrics_bind: str | None = "127.0.0.1:9464"
+
     api_host: str = "127.0.0.1"
     api_port: int = 8000
 

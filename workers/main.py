@@ -44,13 +44,18 @@ async def run(settings: Settings) -> None:
     pool = await create_pool(settings.database_url)
     await migrate(pool)
     departments = Departments.http(settings.departments_url)
-    client = await connect(settings)
+    client = await connect(settings, metrics_bind=settings.worker_metrics_bind)
     store = Store(pool)
     worker = build_worker(client, settings.task_queue, PermitActivities(departments, store, store.load_calendar))
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, lambda: asyncio.ensure_future(worker.shutdown()))
-    log.info("worker.started", task_queue=settings.task_queue, temporal=settings.temporal_address)
+    log.info(
+        "worker.started",
+        task_queue=settings.task_queue,
+        temporal=settings.temporal_address,
+        metrics=f"http://{settings.worker_metrics_bind}/metrics" if settings.worker_metrics_bind else None,
+    )
     try:
         await worker.run()
     finally:
