@@ -96,6 +96,7 @@ async def submit(
         materials=body.materials.model_dump(),
         submitted_at=submitted_at.isoformat(),
         timing=timing,
+        request_id=structlog.contextvars.get_contextvars().get("request_id", ""),
     )
     try:
         reservation = await resources.store.reserve_application(
@@ -131,6 +132,11 @@ async def _ensure_started(resources: Resources, row: ApplicationRow, created: bo
             id=row.workflow_id,
             task_queue=resources.settings.task_queue,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            static_summary=f"Permit application {row.application_id} · district {row.district}",
+            static_details=(
+                f"**Application:** {row.application_id}\n\n**District:** {row.district}\n\n"
+                f"**Channel:** {row.start_input.get('channel', '') if row.start_input else ''}"
+            ),
         )
     except RPCError as err:
         log.error("application.start_failed", application_id=row.application_id, code=str(err.status))

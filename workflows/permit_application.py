@@ -66,6 +66,9 @@ with workflow.unsafe.imports_passed_through():
 
 TASK_QUEUE = "permit-applications"
 
+# Versioning (docs/versioning.md): every change to what the workflow does goes behind a patch.
+PATCH_SMS_ORIGINALS_RECEIVED = "sms-originals-received"
+
 DEPARTMENT_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
     backoff_coefficient=2.0,
@@ -74,6 +77,25 @@ DEPARTMENT_RETRY = RetryPolicy(
 )
 STORE_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
+
+ACTIVITY_SUMMARIES = {
+    "verify_ownership": "PSB: the applicant is the registered owner",
+    "fetch_invoice": "Tax: vehicle purchase invoice",
+    "fetch_purchase_tax": "Tax: purchase tax certificate",
+    "fetch_inspection_report": "Inspection station: performance report",
+    "fetch_nev_range": "MIIT: NEV range catalogue",
+    "assess_eligibility": "Eligibility under the local policy",
+    "compute_deadlines": "Working-day deadlines",
+    "send_sms": "SMS to the applicant",
+    "issue_document": "Document",
+    "request_usage_change": "PSB: request the usage-nature change",
+    "get_usage_change": "PSB: poll the usage-nature change",
+    "find_policy": "Insurance platform: carrier liability policy",
+    "allocate_permit": "Permit number",
+    "create_shipment": "Courier: shipment",
+    "get_shipment": "Courier: poll the shipment",
+    "project": "Projection for the clerks' inbox",
+}
 
 PENDING_BY_STATUS: dict[str, tuple[str, str]] = {
     Status.SUBMITTED: ("collect_shared_data", "system"),
@@ -151,6 +173,7 @@ class PermitApplicationWorkflow:
     @workflow.run
     async def run(self, input: PermitApplicationInput) -> PermitApplicationResult:
         self._input = input
+        workflow.logger.info("application started", extra={"request_id": input.request_id})
         self._note("submitted", "applicant", channel=input.channel)
         await self._project()
         try:
@@ -281,6 +304,8 @@ class PermitApplicationWorkflow:
         decision = await self._await_decision()
         self._originals_received = True
         self._note("originals_received", decision.actor)
+        if workflow.patched(PATCH_SMS_ORIGINALS_RECEIVED):
+            await self._sms("originals-received", "您邮寄的机动车登记证书、行驶证原件已收到，车辆使用性质变更已提交公安车管所。")
         self._settle_decision()
 
     async def _change_usage_nature(self, input: PermitApplicationInput) -> None:
@@ -313,6 +338,7 @@ class PermitApplicationWorkflow:
             checked = await self._wait(
                 lambda: self._insurance_checks_requested > requested or self._deadline_changes > changes,
                 timeout=min(remaining, timedelta(seconds=input.timing.insurance_poll_s)),
+                summary=f"insurance deadline {deadline.isoformat()} or the next policy query",
             )
             if workflow.now() >= self._insurance_deadline():
                 continue  # the last check, at the deadline, is made above
@@ -370,7 +396,11 @@ class PermitApplicationWorkflow:
         self._note("documents_shipped", "courier", tracking_number=shipment.tracking_number)
         await self._project()
         while not self._delivered:
-            arrived = await self._wait(lambda: self._delivered, timeout=timedelta(seconds=input.timing.delivery_poll_s))
+            arrived = await self._wait(
+                lambda: self._delivered,
+                timeout=timedelta(seconds=input.timing.delivery_poll_s),
+                summary="courier callback, else poll the shipment",
+            )
             if not arrived:
                 current = await self._department(PermitActivities.get_shipment, TrackingQuery(shipment.tracking_number))
                 self._delivered = current.status == "delivered"
@@ -450,6 +480,7 @@ class PermitApplicationWorkflow:
             reported = await self._wait_without_closing(
                 lambda: job.job_id in self._usage_reports,
                 timedelta(seconds=input.timing.usage_change_poll_s),
+                "PSB callback, else poll the usage-nature change",
             )
             if reported:
                 report = self._usage_reports[job.job_id]
@@ -635,24 +666,31 @@ class PermitApplicationWorkflow:
         assert decision is not None
         self._decision = None
         self._awaiting_step = None
+        workflow.logger.info(
+            "decision %s at %s", decision.outcome, decision.step, extra={"request_id": decision.request_id}
+        )
         return decision
 
     def _settle_decision(self) -> None:
         self._decisions_settled = self._decisions_taken
 
-    async def _wait(self, condition: Callable[[], bool], timeout: timedelta | None = None) -> bool:
+    async def _wait(
+        self, condition: Callable[[], bool], timeout: timedelta | None = None, summary: str | None = None
+    ) -> bool:
         """Wait for `condition`; False on timeout; raises _Closed when withdrawn meanwhile."""
         try:
-            await workflow.wait_condition(lambda: condition() or self._closing is not None, timeout=timeout)
+            await workflow.wait_condition(
+                lambda: condition() or self._closing is not None, timeout=timeout, timeout_summary=summary
+            )
         except asyncio.TimeoutError:
             return False
         finally:
             self._check_closing()
         return True
 
-    async def _wait_without_closing(self, condition: Callable[[], bool], timeout: timedelta) -> bool:
+    async def _wait_without_closing(self, condition: Callable[[], bool], timeout: timedelta, summary: str) -> bool:
         try:
-            await workflow.wait_condition(condition, timeout=timeout)
+            await workflow.wait_condition(condition, timeout=timeout, timeout_summary=summary)
         except asyncio.TimeoutError:
             return False
         return True
@@ -686,20 +724,30 @@ class PermitApplicationWorkflow:
             return _Closed(Status.REJECTED, cause.message, "system")
         raise err
 
-    async def _department(self, activity: Any, arg: Any) -> Any:
+    async def _department(self, activity: Any, arg: Any, summary: str | None = None) -> Any:
         return await workflow.execute_activity_method(
-            activity, arg, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=DEPARTMENT_RETRY
+            activity,
+            arg,
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=DEPARTMENT_RETRY,
+            summary=summary or ACTIVITY_SUMMARIES.get(activity.__name__),
         )
 
-    async def _store_call(self, activity: Any, arg: Any) -> Any:
+    async def _store_call(self, activity: Any, arg: Any, summary: str | None = None) -> Any:
         return await workflow.execute_activity_method(
-            activity, arg, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=STORE_RETRY
+            activity,
+            arg,
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=STORE_RETRY,
+            summary=summary or ACTIVITY_SUMMARIES.get(activity.__name__),
         )
 
     async def _sms(self, step: str, text: str) -> None:
         assert self._input is not None
         await self._department(
-            PermitActivities.send_sms, SmsRequest(self._input.applicant.phone, text, self._key(f"sms:{step}"))
+            PermitActivities.send_sms,
+            SmsRequest(self._input.applicant.phone, text, self._key(f"sms:{step}")),
+            summary=f"SMS to the applicant: {step}",
         )
 
     async def _document(self, kind: str, data: dict[str, Any]) -> None:
@@ -707,6 +755,7 @@ class PermitApplicationWorkflow:
         document_id = await self._store_call(
             PermitActivities.issue_document,
             DocumentRequest(self._input.application_id, kind, self._key(f"document:{kind}"), data),
+            summary=f"Document: {kind}",
         )
         self._documents.append({"kind": kind, "document_id": document_id})
 
@@ -714,7 +763,24 @@ class PermitApplicationWorkflow:
         """Write the view to the store and the search attributes to Temporal's visibility."""
         self._version += 1
         self._upsert_search_attributes()
+        workflow.set_current_details(self._current_details())
         await self._store_call(PermitActivities.project, ProjectionRequest(self._version, self.view()))
+
+    def _current_details(self) -> str:
+        """What an operator sees in the Web UI: status, what it waits for, the due dates (no personal data)."""
+        lines = [f"**Status:** {self._status.value}"]
+        pending = self.view()["pending"]
+        if pending:
+            lines.append(f"**Waiting for:** {pending[0]['action']} ({pending[0]['actor']})")
+        if self._deadline_info is not None:
+            insurance = self._deadline_info.insurance
+            lines.append(
+                f"**Insurance due:** {insurance.due_on} 24:00 CST" + (" (provisional)" if insurance.provisional else "")
+            )
+            lines.append(f"**Decision due:** {self._deadline_info.decision.due_on} — warning {self._warning}")
+        if self._permit:
+            lines.append(f"**Permit:** {self._permit['number']}")
+        return "\n\n".join(lines)
 
     def _upsert_search_attributes(self) -> None:
         assert self._input is not None
@@ -803,6 +869,7 @@ class PermitApplicationWorkflow:
                 await workflow.wait_condition(
                     lambda: self._recompute_requests > requested or self._clocks_stopped(),
                     timeout=(next_at - now) if next_at else None,
+                    timeout_summary=f"statutory clock: next reminder or warning at {next_at.isoformat()}" if next_at else None,
                 )
             except asyncio.TimeoutError:
                 pass

@@ -56,6 +56,7 @@ class PermitApplicationInput:
     materials: dict[str, str]
     submitted_at: str
     timing: Timing = field(default_factory=Timing)
+    request_id: str = ""
 
 
 @dataclass
@@ -72,6 +73,7 @@ class Decision:
     actor: str
     reason: str = ""
     items: list[str] = field(default_factory=list)
+    request_id: str = ""
 
 
 @dataclass

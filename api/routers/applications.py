@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
+import structlog
 from fastapi import APIRouter, Header, Query, Request, Response
 
 from api import service
@@ -163,6 +164,7 @@ async def take_decision(
         actor="transport_clerk",
         reason=body.reason,
         items=list(getattr(body, "items", [])),
+        request_id=structlog.contextvars.get_contextvars().get("request_id", ""),
     )
     return await _act(
         resources, request, principal, row, f"decision.{body.step.value}.{body.outcome.value}",

@@ -13,7 +13,9 @@ from datetime import date, timedelta
 import pytest
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+from temporalio import workflow
 from temporalio.exceptions import ApplicationError
+from temporalio.workflow import NondeterminismError
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.client import WorkflowHistory
@@ -44,6 +46,8 @@ async def start(time_skipping_env: WorkflowEnvironment) -> AsyncIterator[Starter
 
 
 HISTORIES = Path(__file__).parent / "histories"
+# Bumped with each versioned change; histories of earlier versions stay and must still replay.
+HISTORY_VERSION = 2
 
 
 def replayer() -> Replayer:
@@ -56,18 +60,18 @@ async def replay(handle: WorkflowHandle, path: str) -> None:
     await replayer().replay_workflow(history)
     if os.environ.get("SAVE_HISTORIES") == "1":
         HISTORIES.mkdir(exist_ok=True)
-        (HISTORIES / f"{path}.json").write_text(history.to_json(), encoding="utf-8")
+        (HISTORIES / f"{path}@{HISTORY_VERSION}.json").write_text(history.to_json(), encoding="utf-8")
 
 
 @pytest.mark.parametrize("path", sorted(p.stem for p in HISTORIES.glob("*.json")))
 async def test_saved_histories_still_replay(path: str) -> None:
     """Histories of every path as shipped: a change that would break running applications fails here."""
     text = (HISTORIES / f"{path}.json").read_text(encoding="utf-8")
-    await replayer().replay_workflow(WorkflowHistory.from_json(f"permit-{path}", text))
+    await replayer().replay_workflow(WorkflowHistory.from_json(f"permit-{path.partition('@')[0]}", text))
 
 
 def test_every_path_has_a_saved_history() -> None:
-    assert {p.stem for p in HISTORIES.glob("*.json")} >= {
+    assert {p.stem.partition("@")[0] for p in HISTORIES.glob(f"*@{HISTORY_VERSION}.json")} >= {
         "online_completed", "window_pickup_completed", "supplement_loop_withdrawn", "rejected_preliminary",
         "rejected_final_reverted", "withdrawn_after_usage_change", "expired_reverted", "business_refusal",
     }
@@ -267,3 +271,13 @@ async def test_wrong_step_decision_is_refused_before_history(start) -> None:
     assert (await run.view())["status"] == "preliminary_review"
     await run.handle.execute_update(PermitApplicationWorkflow.withdraw, Withdrawal())
     assert (await run.handle.result()).status == "withdrawn"
+
+
+async def test_the_patch_is_what_keeps_old_histories_replaying(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without `workflow.patched`, v1 applications past the originals step would break on the new code."""
+    text = (HISTORIES / "online_completed@1.json").read_text(encoding="utf-8")
+    history = WorkflowHistory.from_json("permit-v1", text)
+    await replayer().replay_workflow(history)
+    monkeypatch.setattr(workflow, "patched", lambda patch_id: True)  # as if the change were unguarded
+    with pytest.raises(NondeterminismError):
+        await replayer().replay_workflow(history)
