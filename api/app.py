@@ -14,6 +14,8 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from prometheus_client import Counter, Histogram
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from adapters.departments import Departments
 from api.deps import Resources
@@ -32,20 +34,45 @@ LATENCY = Histogram("permit_api_request_seconds", "HTTP request latency", ["meth
 BODY_SLACK = 64 * 1024
 
 
-class RequestContext(BaseHTTPMiddleware):
-    """Request id into logs and responses, body size bound, and per-route metrics."""
+class BodyLimit:
+    """413 for a body over the limit, whether it declares its length or arrives in chunks."""
 
-    def __init__(self, app, max_body: int) -> None:
-        super().__init__(app)
-        self.max_body = max_body
+    def __init__(self, app: ASGIApp, max_body: int) -> None:
+        self.app, self.max_body = app, max_body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        length = dict(scope["headers"]).get(b"content-length", b"")
+        if length.isdigit() and int(length) > self.max_body:
+            return await self._refuse(send)
+        seen = 0
+
+        async def counting_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_body:
+                    raise StarletteHTTPException(413, "the request body is too large")  # answered by the error handlers
+            return message
+
+        await self.app(scope, counting_receive, send)
+
+    @staticmethod
+    async def _refuse(send: Send) -> None:
+        body = b'{"error":"too_large","detail":"the request body is too large"}'
+        await send({"type": "http.response.start", "status": 413, "headers": [(b"content-type", b"application/json")]})
+        await send({"type": "http.response.body", "body": body})
+
+
+class RequestContext(BaseHTTPMiddleware):
+    """Request id into logs and responses, and per-route metrics."""
 
     async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
         request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request_id[:64])
-        length = request.headers.get("content-length")
-        if length and length.isdigit() and int(length) > self.max_body:
-            return JSONResponse({"error": "too_large", "detail": "the request body is too large"}, status_code=413)
         started = time.perf_counter()
         response = await call_next(request)
         if response.status_code == 405:
@@ -96,6 +123,8 @@ def create_app(settings: Settings | None = None, *, workflow_timing: Timing | No
     )
     app.state.workflow_timing = workflow_timing or Timing()
     install_error_handlers(app)
+    # The first added is the innermost: the body limit raises where the error handlers see it.
+    app.add_middleware(BodyLimit, max_body=settings.max_upload_bytes + BODY_SLACK)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.temporal_ui_origins,
@@ -103,7 +132,7 @@ def create_app(settings: Settings | None = None, *, workflow_timing: Timing | No
         allow_headers=["Authorization", "Content-Type", "X-Namespace"],
         allow_credentials=True,
     )
-    app.add_middleware(RequestContext, max_body=settings.max_upload_bytes + BODY_SLACK)
+    app.add_middleware(RequestContext)
     for router in (auth.router, materials.router, applications.router, documents.router, callbacks.router, calendar.router, codec.router, ops.router):
         app.include_router(router)
     if settings.is_development:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import uuid
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import structlog
-from temporalio.client import WorkflowUpdateFailedError
+from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
@@ -114,17 +115,26 @@ async def submit(
             request_sha256=canonical_sha256(body.model_dump(mode="json")),
         )
     except ApplicationInProgress:
-        raise ApiError(409, "application_in_progress", "this vehicle already has an application in progress") from None
+        unstarted = await resources.store.open_application_for_vin(body.vehicle.vin)
+        if unstarted is None or unstarted.start_input is None or unstarted.applicant_sub != principal.sub:
+            raise ApiError(409, "application_in_progress", "this vehicle already has an application in progress") from None
+        await _ensure_started(resources, unstarted)  # an earlier submission whose start did not go through
+        return unstarted.view, False
     except IdempotencyKeyReused:
         raise ApiError(422, "idempotency_key_reused", "this Idempotency-Key was used with a different request") from None
     row = reservation.row
     if row.start_input is not None:
-        await _ensure_started(resources, row, reservation.created)
+        await _ensure_started(resources, row)
     return row.view, reservation.created
 
 
-async def _ensure_started(resources: Resources, row: ApplicationRow, created: bool) -> None:
-    """Start the workflow (or find it running), then forget the start input's personal data."""
+async def _ensure_started(resources: Resources, row: ApplicationRow) -> None:
+    """Start the workflow (or find it running), then forget the start input's personal data.
+
+    When the start fails the row stays, holding the vehicle: the start may have gone through
+    unseen. The applicant's next submission for the vehicle (with or without the same
+    Idempotency-Key) starts it or finds it, never a second one.
+    """
     try:
         await resources.client.start_workflow(
             PermitApplicationWorkflow.run,
@@ -140,8 +150,6 @@ async def _ensure_started(resources: Resources, row: ApplicationRow, created: bo
         )
     except RPCError as err:
         log.error("application.start_failed", application_id=row.application_id, code=str(err.status))
-        if created:
-            await resources.store.discard_unstarted(row.application_id)
         raise ApiError(503, "temporal_unavailable", "the application could not be started; try again") from None
     await resources.store.mark_started(row.application_id)
     log.info("application.started", application_id=row.application_id)
@@ -163,7 +171,9 @@ async def act(resources: Resources, row: ApplicationRow, update: Any, arg: Any =
     handle = resources.client.get_workflow_handle(row.workflow_id)
     args = [] if arg is None else [arg]
     try:
-        view = await handle.execute_update(update, *args, rpc_timeout=_timeout(resources))
+        view = await asyncio.wait_for(handle.execute_update(update, *args, rpc_timeout=_timeout(resources)), _timeout(resources).total_seconds())
+    except (asyncio.TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
+        raise ApiError(503, "still_processing", "taken, but the application is still processing it; read it again shortly") from None
     except WorkflowUpdateFailedError as err:
         cause = err.cause
         if isinstance(cause, ApplicationError) and cause.type in UPDATE_REFUSALS:
@@ -173,8 +183,6 @@ async def act(resources: Resources, row: ApplicationRow, update: Any, arg: Any =
     except RPCError as err:
         if err.status == RPCStatusCode.NOT_FOUND:
             raise ApiError(409, errors.ALREADY_CLOSED, "the application is closed") from None
-        if err.status in (RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED):
-            raise ApiError(503, "still_processing", "the decision was taken; the application is still processing it") from None
         raise ApiError(503, "temporal_unavailable", "the workflow service is unavailable; try again") from None
     return mask_view(view)
 

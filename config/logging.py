@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from urllib.parse import unquote
 from typing import Any
 
 import structlog
@@ -13,7 +14,7 @@ from domain.masking import mask_text
 
 def _mask_value(value: Any) -> Any:
     if isinstance(value, str):
-        return mask_text(value)
+        return mask_text(unquote(value) if "%" in value else value)  # query strings arrive percent-encoded
     if isinstance(value, dict):
         return {k: _mask_value(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -53,3 +54,4 @@ def configure_logging(*, development: bool, level: str = "INFO") -> None:
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "temporalio"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines carry department query strings

@@ -197,6 +197,8 @@ class Store:
         """Insert the application row, or return the one this Idempotency-Key created."""
         async with self.pool.acquire() as conn, conn.transaction():
             if idempotency_key is not None:
+                # Two concurrent retries with one key: the second waits, then finds the first's row.
+                await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", f"{applicant_sub}:{idempotency_key}")
                 existing = await conn.fetchrow(
                     """SELECT k.request_sha256, a.* FROM idempotency_keys k
                        JOIN applications a USING (application_id)
@@ -244,12 +246,6 @@ class Store:
         """The workflow runs: the start input (personal data) is no longer kept here."""
         await self.pool.execute(
             "UPDATE applications SET start_input = NULL WHERE application_id = $1", uuid.UUID(application_id)
-        )
-
-    async def discard_unstarted(self, application_id: str) -> None:
-        await self.pool.execute(
-            "DELETE FROM applications WHERE application_id = $1 AND start_input IS NOT NULL AND version = 0",
-            uuid.UUID(application_id),
         )
 
     async def get_application(self, application_id: str) -> ApplicationRow | None:
@@ -454,6 +450,9 @@ class Store:
         )
         count = await self.pool.fetchval("SELECT count(*) FROM audit_log")
         return count, broken
+
+    async def forget_callback(self, signature: str) -> None:
+        await self.pool.execute("DELETE FROM callback_receipts WHERE signature = $1", signature)
 
     async def remember_callback(self, source: str, signature: str) -> bool:
         """False when this signed callback was taken before (a replay)."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import date, datetime, time, timedelta, timezone
+from collections.abc import Awaitable
 from typing import Any, Callable
 
 from temporalio import workflow
@@ -117,6 +118,10 @@ def _instant(text: str) -> datetime:
     """An ISO timestamp from a department; naive ones are taken as UTC."""
     parsed = datetime.fromisoformat(text)
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+class _UsageChangeFailed(Exception):
+    """PSB reported that it could not carry out a change of usage nature."""
 
 
 class _Closed(Exception):
@@ -316,6 +321,8 @@ class PermitApplicationWorkflow:
             job = await self._usage_change(input, USAGE_RIDE_HAILING, "usage-change")
         except ActivityError as err:
             raise self._refusal(err) from err
+        except _UsageChangeFailed:
+            raise _Closed(Status.REJECTED, "PSB could not change the usage nature", "vehicle_admin") from None
         self._note("usage_nature_changed", "vehicle_admin", target_nature=USAGE_RIDE_HAILING)
         await self._document(
             "usage_nature_feedback_form",
@@ -418,10 +425,13 @@ class PermitApplicationWorkflow:
         if self._nature_change_requested:
             await self._revert_usage_nature(self._input)
         if self._originals_received:
-            await self._return_originals(self._input)
+            await self._compensate("originals_return", self._return_originals(self._input))
         if closed.status in (Status.REJECTED, Status.EXPIRED):
-            await self._document("termination_notice", {"status": closed.status.value, "reason": closed.reason})
-        await self._sms(
+            await self._compensate(
+                "termination_notice",
+                self._document("termination_notice", {"status": closed.status.value, "reason": closed.reason}),
+            )
+        await self._compensate("closing_sms", self._sms(
             "closed",
             {
                 Status.REJECTED: "您的网约车运输证联办申请未通过：%s。",
@@ -429,20 +439,33 @@ class PermitApplicationWorkflow:
                 Status.WITHDRAWN: "您的网约车运输证联办申请已撤回（%s）。",
             }[closed.status]
             % (closed.reason or "—"),
-        )
+        ))
         await self._project()
+
+    async def _compensate(self, step: str, action: Awaitable[Any]) -> None:
+        """One step of closing down; a department's refusal is recorded for an operator, not fatal."""
+        try:
+            await action
+        except ActivityError as err:
+            workflow.logger.error("closing step %s failed: %s", step, type(err.cause).__name__)
+            self._note("compensation_failed", "system", step=step)
 
     async def _revert_usage_nature(self, input: PermitApplicationInput) -> None:
         try:
             await self._usage_change(input, USAGE_PRIVATE, "usage-reversal")
-        except ActivityError as err:
-            workflow.logger.error("PSB refused the usage-nature reversal: %s", err.cause)
+        except (ActivityError, _UsageChangeFailed):
+            workflow.logger.error("PSB did not revert the usage nature; an operator must follow up")
             self._note("compensation_failed", "vehicle_admin", step="usage_nature_reversal")
+            await self._project()
             return
         self._note("usage_nature_reverted", "vehicle_admin", target_nature=USAGE_PRIVATE)
         await self._project()
 
     async def _return_originals(self, input: PermitApplicationInput) -> None:
+        if not input.delivery.address:
+            await self._sms("originals-pickup", "您的机动车登记证书、行驶证原件请携带身份证到综合窗口领取。")
+            self._note("originals_ready_for_pickup", "system")
+            return
         shipment = await self._department(
             PermitActivities.create_shipment,
             ShipmentRequest(
@@ -476,7 +499,9 @@ class PermitApplicationWorkflow:
             self._nature_change_requested = True
         while job.status != "completed":
             if job.status == "failed":
-                raise ApplicationError("PSB could not complete the usage-nature change", type=errors.DEPARTMENT_REJECTED_REQUEST)
+                if target == USAGE_RIDE_HAILING:
+                    self._nature_change_requested = False  # nothing changed at PSB: nothing to revert
+                raise _UsageChangeFailed(target)
             reported = await self._wait_without_closing(
                 lambda: job.job_id in self._usage_reports,
                 timedelta(seconds=input.timing.usage_change_poll_s),
@@ -563,7 +588,7 @@ class PermitApplicationWorkflow:
     @withdraw.validator
     def _validate_withdraw(self, withdrawal: Withdrawal) -> None:
         self._refuse_if_closed()
-        if self._permit is not None or self._status in (Status.DELIVERING, Status.COMPLETED):
+        if self._licensing_decided or self._permit is not None or self._status in (Status.DELIVERING, Status.COMPLETED):
             raise ApplicationError("the permit has been issued; it can no longer be withdrawn", type=errors.CANNOT_WITHDRAW)
 
     @workflow.signal

@@ -35,7 +35,10 @@ async def read_deadline(
 ) -> DeadlineOut:
     """The last working day of a period that starts the day after `start`; provisional past the loaded years."""
     calendar = await resources.store.load_calendar()
-    deadline = calendar.add_working_days(start, working_days)
+    try:
+        deadline = calendar.add_working_days(start, working_days)
+    except OverflowError:
+        raise field_error(["query", "start"], "the deadline would fall after the year 9999") from None
     return DeadlineOut(start=start, working_days=working_days, due_on=deadline.due_on, provisional=deadline.provisional)
 
 

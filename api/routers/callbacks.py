@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from typing import Any, Literal
@@ -35,16 +36,20 @@ async def receive_callback(
     secret = resources.settings.callback_secret(source)
     assert secret is not None
     try:
-        verify(secret, body, x_signature, now=int(time.time()), tolerance_s=resources.settings.callback_tolerance_s)
+        signed_at = verify(secret, body, x_signature, now=int(time.time()), tolerance_s=resources.settings.callback_tolerance_s)
     except SignatureError as err:
         raise ApiError(401, "invalid_signature", f"signature refused: {err}") from None
-    if not await resources.store.remember_callback(source, x_signature):
+    receipt = f"{source}:{signed_at}:{hashlib.sha256(body).hexdigest()}"  # however the header is written
+    if not await resources.store.remember_callback(source, receipt):
         raise ApiError(401, "replayed", "this callback was already received")
     try:
         data: dict[str, Any] = json.loads(body)
         delivered = await _forward(resources, source, data)
     except (ValueError, KeyError, TypeError):
         raise ApiError(422, "validation_failed", "the callback body is not the expected JSON", fields=[{"loc": ["body"], "msg": "unexpected shape"}]) from None
+    except ApiError:
+        await resources.store.forget_callback(receipt)  # not taken: the department's retry must get through
+        raise
     log.info("callback.received", source=source, forwarded=delivered)
     return JSONResponse({"accepted": True, "forwarded": delivered}, status_code=202)
 

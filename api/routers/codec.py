@@ -86,6 +86,6 @@ async def decode_payloads(body: CodecBody, request: Request, resources: Resource
     await _authorize(request, resources)
     try:
         return _answer(await _codec(resources).decode(_to_proto(body)))
-    except (KeyringError, InvalidTag, DecodeError) as err:
+    except (KeyringError, InvalidTag, DecodeError, ValueError) as err:
         raise ApiError(422, "undecryptable", f"payloads: cannot be decrypted ({type(err).__name__})",
                        fields=[{"loc": ["body", "payloads"], "msg": "cannot be decrypted"}]) from None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+from urllib.parse import quote
 
 import pytest
 import structlog
@@ -34,6 +35,7 @@ def test_every_source_is_masked_and_json(captured: io.StringIO) -> None:
     structlog.get_logger("api").info("application.submitted", phone=PHONE, vehicle={"vin": VIN, "plate": PLATE})
     logging.getLogger("uvicorn.error").warning("request from %s with id %s", PHONE, ID_NUMBER)
     logging.getLogger("temporalio.activity").error("activity failed for VIN %s", VIN)
+    logging.getLogger("uvicorn.access").info('"GET /v1/applications?plate=%s HTTP/1.1" 200', quote(PLATE))
     try:
         raise ValueError(f"owner {ID_NUMBER} does not match")
     except ValueError:

@@ -323,3 +323,46 @@ async def test_the_clerks_inbox_filters_sorts_and_finds_a_plate(stack: Stack) ->
     bad = await stack.api.get("/v1/applications", headers=clerk, params={"plate": "ABC"})
     assert bad.status_code == 422 and bad.json()["fields"][0]["loc"] == ["query", "plate"]
     assert (await stack.api.get("/v1/applications", headers=clerk, params={"page_size": 101})).status_code == 422
+
+
+async def test_a_chunked_body_over_the_limit_is_413(stack: Stack) -> None:
+    applicant = await stack.applicant(**new_citizen())
+
+    async def chunks():
+        for _ in range(12):
+            yield b"x" * (1024 * 1024)
+
+    response = await stack.api.post("/v1/callbacks/courier", content=chunks(), headers={**applicant, "X-Signature": "t=1,v1=00"})
+    assert response.status_code == 413
+
+
+async def test_bad_dates_and_payloads_are_422_not_500(stack: Stack) -> None:
+    far = await stack.api.get("/v1/calendar/deadline", params={"start": "9999-12-30", "working_days": 5})
+    assert far.status_code == 422 and far.json()["fields"][0]["loc"] == ["query", "start"]
+    short = {"payloads": [{"metadata": {"encoding": "YmluYXJ5L2VuY3J5cHRlZC1hZXMyNTZnY20=", "encryption-key-id": "ZGV2MQ=="}, "data": "AAAA"}]}
+    operator = await stack.clerk("330300", role="operator")
+    assert (await stack.api.post("/codec/decode", headers=operator, json=short)).status_code == 422
+
+
+async def test_a_callback_reformatted_is_still_a_replay(stack: Stack) -> None:
+    body = b'{"tracking_number": "SF-NONE", "reference": "00000000-0000-0000-0000-000000000000", "status": "delivered"}'
+    now = int(time.time())
+    signature = sign("dev-callback-secret-courier", body, now)
+    assert (await stack.api.post("/v1/callbacks/courier", content=body, headers={"X-Signature": signature})).status_code == 202
+    t, v1 = signature.split(",")
+    reordered = f"{v1}, {t}"
+    again = await stack.api.post("/v1/callbacks/courier", content=body, headers={"X-Signature": reordered})
+    assert again.status_code == 401 and again.json()["error"] == "replayed"
+
+
+async def test_concurrent_retries_with_one_key_give_one_application(stack: Stack) -> None:
+    owner = new_citizen()
+    vehicle = await stack.sandbox.add_vehicle(**new_vehicle(owner))
+    applicant = await stack.applicant(**owner)
+    _, body = await submit(stack, applicant, vehicle, key="race-0")  # materials uploaded, application created
+    other = await stack.sandbox.add_vehicle(**new_vehicle(owner))
+    body = {**body, "vehicle": {"plate": other["plate"], "vin": other["vin"]}}
+    headers = {**applicant, "Idempotency-Key": "race-1"}
+    responses = await asyncio.gather(*(stack.api.post("/v1/applications", json=body, headers=headers) for _ in range(4)))
+    assert sorted(r.status_code for r in responses) == [200, 200, 200, 201]
+    assert len({r.json()["application_id"] for r in responses}) == 1

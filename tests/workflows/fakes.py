@@ -50,13 +50,14 @@ PLATE = "浙C12345"
 
 
 def application_input(channel: str = "online", method: str = "mail", **timing: Any) -> PermitApplicationInput:
+    """An application; a pickup one has no delivery address."""
     return PermitApplicationInput(
         application_id=str(uuid.uuid4()),
         applicant=Applicant(sub="eid-test", name="张三", id_number=OWNER_ID, phone="13800138000"),
         vehicle=Vehicle(plate=PLATE, vin=VIN),
         district="330382",
         channel=channel,
-        delivery=Delivery(method=method, recipient="张三", phone="13800138000", address="乐清市城南街道 1 号"),
+        delivery=Delivery(method=method, recipient="张三", phone="13800138000", address="乐清市城南街道 1 号" if method == "mail" else ""),
         materials={"registration_certificate": "m1", "driving_license": "m2"},
         submitted_at=datetime.now(timezone.utc).isoformat(),
         timing=Timing(**timing),
@@ -83,6 +84,7 @@ class FakeWorld:
     )
     ownership_failures: int = 0
     psb_refusal: str | None = None
+    psb_job_fails: bool = False
     policy: Policy | None = None
     deadline_days: int | None = None
     calendar: WorkingDayCalendar = field(default_factory=official_calendar)
@@ -194,7 +196,7 @@ class FakeWorld:
                     vin=request.vin,
                     target_nature=request.target_nature,
                     reference=request.reference,
-                    status="pending",
+                    status="failed" if world.psb_job_fails and request.target_nature != "非营运" else "pending",
                     requested_at=datetime.now(timezone.utc).isoformat(),
                 ),
             )

@@ -281,3 +281,36 @@ async def test_the_patch_is_what_keeps_old_histories_replaying(monkeypatch: pyte
     monkeypatch.setattr(workflow, "patched", lambda patch_id: True)  # as if the change were unguarded
     with pytest.raises(NondeterminismError):
         await replayer().replay_workflow(history)
+
+
+async def test_a_failed_psb_job_rejects_the_application_and_returns_the_originals(start) -> None:
+    run = await start(FakeWorld(psb_job_fails=True))
+    await run.decide("preliminary_review")
+    await run.handle.execute_update(PermitApplicationWorkflow.report_originals_shipment, OriginalsShipment("SF1234567"))
+    await run.decide("originals_received")
+    result = await run.handle.result()
+    assert result.status == "rejected"
+    assert any(k.endswith("return-originals") for k in run.world.shipments)
+    assert [r.target_nature for n, r in run.world.calls if n == "request_usage_change"] == ["预约出租客运"]
+
+
+async def test_originals_of_a_pickup_application_wait_at_the_window(start) -> None:
+    run = await start(FakeWorld(), application_input(channel="online", method="pickup"))
+    run.world.deadline_days = 1
+    await run.through_acceptance()
+    result = await run.handle.result()
+    assert result.status == "expired"
+    assert not any(k.endswith("return-originals") for k in run.world.shipments)
+    assert any(s.idempotency_key.endswith("sms:originals-pickup") for s in run.world.sms)
+    assert "compensation_failed" not in [e["event"] for e in (await run.view())["timeline"]]
+
+
+async def test_no_withdrawal_once_the_licensing_decision_is_taken(start) -> None:
+    run = await start(FakeWorld())
+    await run.through_acceptance()
+    run.world.buy_policy(await run.env.get_current_time())
+    await run.handle.execute_update(PermitApplicationWorkflow.check_insurance)
+    await run.decide("final_review")
+    with pytest.raises(WorkflowUpdateFailedError) as refused:
+        await run.handle.execute_update(PermitApplicationWorkflow.withdraw, Withdrawal())
+    assert refused.value.cause.type in (errors.CANNOT_WITHDRAW,)
