@@ -51,19 +51,6 @@ async def register_search_attributes(env: WorkflowEnvironment) -> None:
 
 
 @pytest.fixture(scope="session")
-async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
-    env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=data_converter(settings_for_tests()),
-        test_server_existing_path=str(BIN / "temporal-test-server"),
-    )
-    await register_search_attributes(env)
-    try:
-        yield env
-    finally:
-        await env.shutdown()
-
-
-@pytest.fixture(scope="session")
 async def dev_server_env() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_local(
         data_converter=data_converter(settings_for_tests()),

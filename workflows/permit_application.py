@@ -10,6 +10,7 @@ asked to change the usage nature reverts it and returns the originals.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from datetime import date, datetime, time, timedelta, timezone
 from collections.abc import Awaitable
 from typing import Any, Callable
@@ -509,15 +510,7 @@ class PermitApplicationWorkflow:
             )
             if reported:
                 report = self._usage_reports[job.job_id]
-                job = UsageChangeJob(
-                    job_id=job.job_id,
-                    vin=job.vin,
-                    target_nature=job.target_nature,
-                    reference=job.reference,
-                    status=report.status,
-                    requested_at=job.requested_at,
-                    driving_license_no=report.driving_license_no,
-                )
+                job = dataclasses.replace(job, status=report.status, driving_license_no=report.driving_license_no)
                 if job.status != "completed":
                     del self._usage_reports[job.job_id]
             else:

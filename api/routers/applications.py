@@ -14,7 +14,7 @@ from domain.districts import CITY_CODE, DISTRICTS, covers
 from domain.statuses import Channel, Status
 from store.repository import ApplicationRow, InboxQuery
 from workflows.permit_application import PermitApplicationWorkflow
-from workflows.types import Decision, OriginalsShipment, Supplements, Timing, Withdrawal
+from workflows.types import Decision, OriginalsShipment, Supplements, Withdrawal
 
 router = APIRouter(prefix="/v1/applications", tags=["applications"], responses=documented(401, 403, 404, 409, 413, 422, 429, 503))
 

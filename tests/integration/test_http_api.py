@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+from dataclasses import dataclass
 
 import pytest
 
@@ -53,6 +54,27 @@ async def submit(stack: Stack, headers: dict[str, str], vehicle: dict, *, key: s
     }
     extra = {"Idempotency-Key": key} if key else {}
     return await stack.api.post("/v1/applications", json=body, headers={**headers, **extra}), body
+
+
+@dataclass
+class Submitted:
+    owner: dict[str, str]
+    vehicle: dict
+    applicant: dict[str, str]
+    application_id: str
+
+
+async def submitted(stack: Stack, *, until: str | None = None, clerk: dict[str, str] | None = None) -> Submitted:
+    """A new citizen's vehicle and online application, optionally waited for until a status."""
+    owner = new_citizen()
+    vehicle = await stack.sandbox.add_vehicle(**new_vehicle(owner))
+    applicant = await stack.applicant(**owner)
+    created, _ = await submit(stack, applicant, vehicle)
+    assert created.status_code == 201, created.text
+    application_id = created.json()["application_id"]
+    if until is not None:
+        await stack.wait_for(application_id, clerk or applicant, until)
+    return Submitted(owner, vehicle, applicant, application_id)
 
 
 async def test_online_application_walks_to_completed(stack: Stack) -> None:
@@ -275,13 +297,9 @@ async def test_insurance_checks_are_throttled_with_retry_after(stack: Stack) -> 
 
 
 async def test_a_clerk_sees_one_full_field_by_an_audited_request(stack: Stack) -> None:
-    owner = new_citizen()
-    vehicle = await stack.sandbox.add_vehicle(**new_vehicle(owner))
-    applicant = await stack.applicant(**owner)
-    created, _ = await submit(stack, applicant, vehicle)
-    app_id = created.json()["application_id"]
     clerk = await stack.clerk()
-    await stack.wait_for(app_id, clerk, "preliminary_review")
+    app = await submitted(stack, until="preliminary_review", clerk=clerk)
+    owner, _vehicle, _applicant, app_id = app.owner, app.vehicle, app.applicant, app.application_id
     view = (await stack.api.get(f"/v1/applications/{app_id}", headers=clerk)).json()
     assert view["applicant"]["phone"] != owner["phone"]
     revealed = await stack.api.post(f"/v1/applications/{app_id}/reveal", headers=clerk, json={"field": "phone", "reason": "电话回访"})
@@ -296,13 +314,9 @@ async def test_a_clerk_sees_one_full_field_by_an_audited_request(stack: Stack) -
 
 
 async def test_the_clerks_inbox_filters_sorts_and_finds_a_plate(stack: Stack) -> None:
-    owner = new_citizen()
-    vehicle = await stack.sandbox.add_vehicle(**new_vehicle(owner))
-    applicant = await stack.applicant(**owner)
-    created, _ = await submit(stack, applicant, vehicle)
-    app_id = created.json()["application_id"]
     clerk = await stack.clerk()
-    await stack.wait_for(app_id, clerk, "preliminary_review")
+    app = await submitted(stack, until="preliminary_review", clerk=clerk)
+    _owner, vehicle, _applicant, app_id = app.owner, app.vehicle, app.applicant, app.application_id
 
     async def inbox(**params) -> list[str]:
         response = await stack.api.get("/v1/applications", headers=clerk, params=params)

@@ -11,7 +11,9 @@ from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from tests.conftest import BIN, register_search_attributes, settings_for_tests
 from tests.workflows.fakes import FakeWorld, application_input
+from workers.temporal import data_converter
 from workflows.permit_application import PermitApplicationWorkflow
 from workflows.types import Decision, OriginalsShipment, PermitApplicationInput, UsageChangeReport
 
@@ -83,6 +85,20 @@ def new_worker(env: WorkflowEnvironment, world: FakeWorld, task_queue: str, *, c
 
 
 Starter = Callable[..., Awaitable[Run]]
+
+
+@asynccontextmanager
+async def time_skipping_server() -> AsyncIterator[WorkflowEnvironment]:
+    """A time-skipping test server of one test's own: one test's leftovers never stall another's clock."""
+    env = await WorkflowEnvironment.start_time_skipping(
+        data_converter=data_converter(settings_for_tests()),
+        test_server_existing_path=str(BIN / "temporal-test-server"),
+    )
+    await register_search_attributes(env)
+    try:
+        yield env
+    finally:
+        await env.shutdown()
 
 
 @asynccontextmanager

@@ -23,9 +23,9 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 
 from domain.calendar import CST, YearSchedule, end_of_day_cst, official_calendar
-from tests.conftest import BIN, register_search_attributes, settings_for_tests
+from tests.conftest import settings_for_tests
 from tests.workflows.fakes import FakeWorld
-from tests.workflows.support import Run, Starter, starting
+from tests.workflows.support import Run, Starter, starting, time_skipping_server
 from workers.temporal import data_converter
 from workflows import search_attributes as sa
 from workflows.permit_application import PermitApplicationWorkflow
@@ -50,14 +50,8 @@ def schedule_2026_as_2037() -> YearSchedule:
 
 @pytest.fixture
 async def env() -> AsyncIterator[WorkflowEnvironment]:
-    """A server per test: one test's leftovers can never stall another's clock."""
-    env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=data_converter(settings_for_tests()),
-        test_server_existing_path=str(BIN / "temporal-test-server"),
-    )
-    await register_search_attributes(env)
-    yield env
-    await env.shutdown()
+    async with time_skipping_server() as env:
+        yield env
 
 
 @pytest.fixture

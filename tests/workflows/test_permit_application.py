@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import os
 from pathlib import Path
-import uuid
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
 
@@ -17,31 +15,28 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 from temporalio.workflow import NondeterminismError
 from temporalio.service import RPCError
-from temporalio.testing import WorkflowEnvironment
 from temporalio.client import WorkflowHistory
-from temporalio.worker import Replayer, Worker
+from temporalio.worker import Replayer
 
 from domain import errors
 from domain.calendar import end_of_day_cst
 from tests.conftest import settings_for_tests
 from tests.workflows.fakes import FakeWorld, application_input
-from tests.workflows.support import Starter, starting
+from tests.workflows.support import Starter, starting, time_skipping_server
 from workers.temporal import data_converter
 from workflows.permit_application import PermitApplicationWorkflow
 from workflows.types import (
     Decision,
     DeliveryReport,
     OriginalsShipment,
-    PermitApplicationInput,
     Supplements,
-    UsageChangeReport,
     Withdrawal,
 )
 
 
 @pytest.fixture
-async def start(time_skipping_env: WorkflowEnvironment) -> AsyncIterator[Starter]:
-    async with starting(time_skipping_env) as start:
+async def start() -> AsyncIterator[Starter]:
+    async with time_skipping_server() as env, starting(env) as start:
         yield start
 
 
