@@ -107,7 +107,8 @@ def create_app(settings: Settings | None = None, *, workflow_timing: Timing | No
         await migrate(pool)
         departments = Departments.http(settings.departments_url)
         client = await connect(settings)
-        app.state.resources = Resources(settings=settings, store=Store(pool), client=client, departments=departments)
+        store = Store(pool, digest_key=settings.data_digest_key)
+        app.state.resources = Resources(settings=settings, store=store, client=client, departments=departments)
         log.info("api.started", env=settings.app_env)
         try:
             yield

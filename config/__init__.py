@@ -10,6 +10,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_JWT_SECRET = "dev-only-jwt-secret-change-me-0123456789"
 DEV_PAYLOAD_KEY = "ZGV2LW9ubHktcGF5bG9hZC1rZXktMzItYnl0ZXMhISE="  # base64 of 32 bytes, development only
+DEV_DIGEST_KEY = "dev-only-digest-key-for-vins-and-plates"
 DEV_CALLBACK_SECRETS = {
     "vehicle-admin": "dev-callback-secret-vehicle-admin",
     "insurance": "dev-callback-secret-insurance",
@@ -44,6 +45,9 @@ class Settings(BaseSettings):
 
     # AES-256-GCM keys for Temporal payloads: "id:base64key,id:base64key"; the first encrypts.
     payload_keys: str = f"dev1:{DEV_PAYLOAD_KEY}"
+
+    # Keys the digests of VINs and plates kept for uniqueness and search (never the values).
+    data_digest_key: str = DEV_DIGEST_KEY
 
     callback_secret_vehicle_admin: str = DEV_CALLBACK_SECRETS["vehicle-admin"]
     callback_secret_insurance: str = DEV_CALLBACK_SECRETS["insurance"]
@@ -81,6 +85,8 @@ class Settings(BaseSettings):
             weak.append("AUTH_JWT_SECRET")
         if DEV_PAYLOAD_KEY in self.payload_keys:
             weak.append("PAYLOAD_KEYS")
+        if self.data_digest_key == DEV_DIGEST_KEY or len(self.data_digest_key) < 32:
+            weak.append("DATA_DIGEST_KEY")
         for source, secret in DEV_CALLBACK_SECRETS.items():
             if self.callback_secret(source) == secret:
                 weak.append(f"CALLBACK_SECRET_{source.upper().replace('-', '_')}")

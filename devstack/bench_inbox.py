@@ -21,7 +21,8 @@ import asyncpg
 from domain.districts import CITY_CODE, DISTRICTS
 from domain.statuses import Status
 from store.db import create_pool, migrate
-from store.repository import InboxQuery, Store, digest
+from config import DEV_DIGEST_KEY
+from store.repository import InboxQuery, Store, keyed_digest
 
 ADMIN_DSN = os.environ.get("TEST_DATABASE_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 N = int(os.environ.get("BENCH_INBOX_N", "100000"))
@@ -59,8 +60,8 @@ def row(i: int, rng: random.Random) -> tuple:
     }
     return (
         application_id, f"permit-{application_id}", f"sub-{i % 50000}", district, rng.choice(["online", "window"]),
-        status.value, STEPS.get(status), digest(f"VIN{i}"), submitted, accepted_on, insurance_due, decision_due,
-        json.dumps(view), 1, warning, digest(plate),
+        status.value, STEPS.get(status), keyed_digest(DEV_DIGEST_KEY, f"VIN{i}"), submitted, accepted_on, insurance_due, decision_due,
+        json.dumps(view), 1, warning, keyed_digest(DEV_DIGEST_KEY, plate),
     )
 
 

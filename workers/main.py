@@ -45,7 +45,7 @@ async def run(settings: Settings) -> None:
     await migrate(pool)
     departments = Departments.http(settings.departments_url)
     client = await connect(settings, metrics_bind=settings.worker_metrics_bind)
-    store = Store(pool)
+    store = Store(pool, digest_key=settings.data_digest_key)
     worker = build_worker(client, settings.task_queue, PermitActivities(departments, store, store.load_calendar))
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
