@@ -8,7 +8,7 @@ import pytest
 
 from domain.calendar import official_calendar
 from tests.integration.conftest import Stack
-from tests.integration.test_http_api import new_citizen, new_vehicle, submit
+from tests.integration.test_http_api import submitted
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -69,13 +69,9 @@ async def test_loading_the_year_recomputes_running_applications(stack: Stack) ->
     await stack.store.pool.execute("DELETE FROM calendar_years WHERE year = 2026")
     supervisor = await stack.clerk("330300", role="supervisor")
     try:
-        owner = new_citizen()
-        vehicle = await stack.sandbox.add_vehicle(**new_vehicle(owner))
-        applicant = await stack.applicant(**owner)
         clerk = await stack.clerk()
-        created, _ = await submit(stack, applicant, vehicle)
-        app_id = created.json()["application_id"]
-        await stack.wait_for(app_id, clerk, "preliminary_review")
+        app = await submitted(stack, until="preliminary_review", clerk=clerk)
+        owner, applicant, app_id = app.owner, app.applicant, app.application_id
         accepted = await stack.api.post(
             f"/v1/applications/{app_id}/decisions", headers=clerk, json={"step": "preliminary_review", "outcome": "approve"}
         )
