@@ -191,11 +191,8 @@ async def test_unknown_material_is_422_naming_it(stack: Stack) -> None:
 
 
 async def test_others_cannot_see_or_act(stack: Stack) -> None:
-    owner = new_citizen()
-    vehicle = await stack.sandbox.add_vehicle(**new_vehicle(owner))
-    applicant = await stack.applicant(**owner)
-    created, _ = await submit(stack, applicant, vehicle)
-    app_id = created.json()["application_id"]
+    app = await submitted(stack)
+    applicant, app_id = app.applicant, app.application_id
     stranger = await stack.applicant(**new_citizen())
     assert (await stack.api.get(f"/v1/applications/{app_id}", headers=stranger)).status_code == 404
     other_district = await stack.clerk("330302")
@@ -267,11 +264,8 @@ async def test_uploads_are_bounded_and_typed_by_content(stack: Stack) -> None:
 
 
 async def test_withdrawal_over_http(stack: Stack) -> None:
-    owner = new_citizen()
-    vehicle = await stack.sandbox.add_vehicle(**new_vehicle(owner))
-    applicant = await stack.applicant(**owner)
-    created, _ = await submit(stack, applicant, vehicle)
-    app_id = created.json()["application_id"]
+    app = await submitted(stack)
+    vehicle, applicant, app_id = app.vehicle, app.applicant, app.application_id
     withdrawn = await stack.api.post(f"/v1/applications/{app_id}/withdraw", headers=applicant, json={"reason": "不办了"})
     assert withdrawn.status_code == 200 and withdrawn.json()["status"] == "withdrawn"
     again = await stack.api.post(f"/v1/applications/{app_id}/withdraw", headers=applicant)

@@ -25,7 +25,7 @@ from store.db import create_pool, migrate
 from store.repository import Store
 from tests.conftest import settings_for_tests
 from tests.integration.conftest import Stack
-from tests.integration.test_http_api import new_citizen, new_vehicle, submit
+from tests.integration.test_http_api import submitted
 from tests.support_sandbox import SandboxControl, bound_socket, serving
 from tests.workers.test_worker_process import free_port
 from workflows.types import Timing
@@ -72,12 +72,8 @@ class WorkerProcess:
 
 async def walk(stack: Stack, clerk: dict[str, str], worker_killed: asyncio.Event) -> tuple[str, dict, dict]:
     """One online application, from the citizen's sign-in to `completed`."""
-    owner = new_citizen()
-    vehicle = await stack.sandbox.add_vehicle(**new_vehicle(owner))
-    applicant = await stack.applicant(**owner)
-    created, _ = await submit(stack, applicant, vehicle)
-    assert created.status_code == 201, created.text
-    app_id = created.json()["application_id"]
+    app = await submitted(stack)
+    owner, vehicle, applicant, app_id = app.owner, app.vehicle, app.applicant, app.application_id
     await worker_killed.wait()
 
     async def decide(step: str) -> None:
