@@ -70,6 +70,8 @@ TASK_QUEUE = "permit-applications"
 
 # Versioning (docs/versioning.md): every change to what the workflow does goes behind a patch.
 PATCH_SMS_ORIGINALS_RECEIVED = "sms-originals-received"
+# A courier callback that overtakes the shipment activity's result is kept, not dropped.
+PATCH_EARLY_DELIVERY_REPORT = "early-delivery-report"
 
 DEPARTMENT_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
@@ -143,6 +145,7 @@ class PermitApplicationWorkflow:
         self._documents: list[dict[str, str]] = []
         self._findings: list[dict[str, str]] = []
         self._accepted_on: str | None = None
+        self._accepted_at: datetime | None = None
         self._permit: dict[str, str] | None = None
         self._version = 0
         self._vehicle: VehicleRecord | None = None
@@ -164,6 +167,7 @@ class PermitApplicationWorkflow:
         self._insurance_checks_done = 0
         self._delivery_tracking: str | None = None
         self._delivered = False
+        self._delivery_reports: set[str] = set()
         # Statutory clocks (started at acceptance).
         self._clock: asyncio.Task[None] | None = None
         self._licensing_decided = False
@@ -278,6 +282,7 @@ class PermitApplicationWorkflow:
     async def _accept(self, decision: Decision) -> None:
         """受理: start the statutory clocks and give the one-time notice (一次性告知)."""
         self._accepted_on = self._today().isoformat()
+        self._accepted_at = workflow.now()
         self._apply_deadlines(await self._compute_deadlines())
         insurance = self._deadline_info.insurance if self._deadline_info else None
         assert insurance is not None
@@ -401,6 +406,8 @@ class PermitApplicationWorkflow:
             ),
         )
         self._delivery_tracking = shipment.tracking_number
+        if workflow.patched(PATCH_EARLY_DELIVERY_REPORT) and shipment.tracking_number in self._delivery_reports:
+            self._delivered = True  # the callback came before the shipment's own answer
         self._note("documents_shipped", "courier", tracking_number=shipment.tracking_number)
         await self._project()
         while not self._delivered:
@@ -602,6 +609,8 @@ class PermitApplicationWorkflow:
 
     @workflow.signal
     def report_delivery(self, report: DeliveryReport) -> None:
+        if report.status == "delivered":
+            self._delivery_reports.add(report.tracking_number)
         if report.tracking_number == self._delivery_tracking and report.status == "delivered":
             self._delivered = True
 
@@ -840,7 +849,10 @@ class PermitApplicationWorkflow:
         self._refresh_warning()
 
     def _insurance_deadline(self) -> datetime:
-        assert self._deadline_info is not None
+        assert self._deadline_info is not None and self._input is not None
+        drill = self._input.timing.insurance_deadline_s
+        if drill is not None and self._accepted_at is not None:
+            return self._accepted_at + timedelta(seconds=drill)
         return end_of_day_cst(date.fromisoformat(self._deadline_info.insurance.due_on))
 
     def _refresh_warning(self) -> bool:

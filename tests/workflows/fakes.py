@@ -42,7 +42,7 @@ from domain import errors
 from activities.permit import PermitActivities
 from domain.calendar import WorkingDayCalendar, official_calendar
 from domain.eligibility import assess, load_policy
-from workflows.types import Applicant, Delivery, PermitApplicationInput, Timing, Vehicle
+from workflows.types import Applicant, Delivery, DeliveryReport, PermitApplicationInput, Timing, Vehicle
 
 OWNER_ID = "330302199001011235"
 VIN = "LSVAU218XN2183294"
@@ -95,6 +95,7 @@ class FakeWorld:
     shipments: dict[str, ShipmentRequest] = field(default_factory=dict)
     projections: list[ProjectionRequest] = field(default_factory=list)
     permit_numbers: dict[str, str] = field(default_factory=dict)
+    courier_calls_back_first: bool = False
 
     async def current_calendar(self) -> WorkingDayCalendar:
         return self.calendar
@@ -224,7 +225,11 @@ class FakeWorld:
         async def create_shipment(request: ShipmentRequest) -> Shipment:
             world.calls.append(("create_shipment", request))
             world.shipments.setdefault(request.idempotency_key, request)
-            return Shipment(tracking_number=f"SF-{request.idempotency_key[-8:]}", reference=request.reference, status="in_transit")
+            tracking_number = f"SF-{request.idempotency_key[-8:]}"
+            if world.courier_calls_back_first:  # the callback overtakes this answer
+                handle = activity.client().get_workflow_handle(activity.info().workflow_id)
+                await handle.signal("report_delivery", DeliveryReport(tracking_number, "delivered"))
+            return Shipment(tracking_number=tracking_number, reference=request.reference, status="in_transit")
 
         @activity.defn(name="get_shipment")
         async def get_shipment(query: TrackingQuery) -> Shipment:

@@ -72,6 +72,17 @@ def test_every_path_has_a_saved_history() -> None:
     }
 
 
+async def test_a_courier_callback_before_the_shipment_answer_is_not_lost(start) -> None:
+    run = await start(FakeWorld(courier_calls_back_first=True))
+    await run.through_acceptance()
+    run.world.buy_policy(await run.env.get_current_time())
+    await run.handle.execute_update(PermitApplicationWorkflow.check_insurance)
+    await run.decide("final_review")
+    await run.reach("completed")
+    assert "get_shipment" not in [name for name, _ in run.world.calls]  # no fall-back poll was needed
+    await replay(run.handle, "early_delivery_report")
+
+
 async def test_online_happy_path_to_completed(start) -> None:
     run = await start(FakeWorld())
     await run.through_acceptance()
