@@ -96,6 +96,16 @@ def allowed_methods(app: FastAPI, path: str) -> list[str]:
     return sorted(set().union(*(methods for pattern, methods in table if pattern.match(path))))
 
 
+def timing_from(settings: Settings) -> Timing:
+    """The timing new workflows are started with: the polling fall-backs and any drill deadline."""
+    return Timing(
+        usage_change_poll_s=settings.poll_usage_change_s,
+        insurance_poll_s=settings.poll_insurance_s,
+        delivery_poll_s=settings.poll_delivery_s,
+        insurance_deadline_s=settings.drill_insurance_deadline_s,
+    )
+
+
 def create_app(settings: Settings | None = None, *, workflow_timing: Timing | None = None) -> FastAPI:
     settings = settings or get_settings()
 
@@ -121,7 +131,7 @@ def create_app(settings: Settings | None = None, *, workflow_timing: Timing | No
         version="1.0.0",
         lifespan=lifespan,
     )
-    app.state.workflow_timing = workflow_timing or Timing()
+    app.state.workflow_timing = workflow_timing or timing_from(settings)
     install_error_handlers(app)
     # The first added is the innermost: the body limit raises where the error handlers see it.
     app.add_middleware(BodyLimit, max_body=settings.max_upload_bytes + BODY_SLACK)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import asyncpg
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -57,6 +58,20 @@ def install_error_handlers(app: FastAPI) -> None:
             _body(codes.get(exc.status_code, "http_error"), str(exc.detail)),
             status_code=exc.status_code,
             headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(asyncpg.PostgresConnectionError)
+    @app.exception_handler(asyncpg.exceptions.OperatorInterventionError)
+    @app.exception_handler(asyncpg.InterfaceError)
+    @app.exception_handler(OSError)
+    @app.exception_handler(TimeoutError)
+    async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+        """PostgreSQL restarting or out of reach: nothing was changed, so the client may try again."""
+        log.warning("api.database_unavailable", path=request.url.path, error=type(exc).__name__)
+        return JSONResponse(
+            _body("database_unavailable", "the database is unavailable; try again shortly"),
+            status_code=503,
+            headers={"Retry-After": "2"},
         )
 
     @app.exception_handler(Exception)

@@ -65,6 +65,14 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(default=10 * 1024 * 1024)
     update_timeout_s: float = 30.0
 
+    # Polling fall-backs of new workflows when a department's callback does not come.
+    poll_usage_change_s: float = Field(default=60.0, gt=0)
+    poll_insurance_s: float = Field(default=6 * 3600.0, gt=0)
+    poll_delivery_s: float = Field(default=3600.0, gt=0)
+    # Drills only (`make chaos`): the insurance deadline this many seconds after acceptance
+    # instead of 15 working days. Refused outside development.
+    drill_insurance_deadline_s: float | None = Field(default=None, gt=0)
+
     @property
     def is_development(self) -> bool:
         return self.app_env in ("development", "test")
@@ -92,6 +100,8 @@ class Settings(BaseSettings):
                 weak.append(f"CALLBACK_SECRET_{source.upper().replace('-', '_')}")
         if not self.database_url:
             weak.append("DATABASE_URL")
+        if self.drill_insurance_deadline_s is not None:
+            weak.append("DRILL_INSURANCE_DEADLINE_S")
         if weak:
             raise ValueError(f"development defaults refused outside development: {', '.join(weak)}")
         return self

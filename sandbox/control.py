@@ -43,6 +43,17 @@ async def clear_faults(runtime: RuntimeDep) -> JSON:
     return {"faults": {}}
 
 
+@router.get("/records")
+async def records(runtime: RuntimeDep) -> JSON:
+    """What the departments did, for drills to check against: usage changes, shipments, SMS."""
+    state = runtime.state
+    return {
+        "usage_changes": [entry["view"] for entry in state.jobs.values()],
+        "shipments": [entry["view"] for entry in state.shipments.values()],
+        "sms": state.sms,
+    }
+
+
 @router.post("/reset", status_code=204)
 async def reset(runtime: RuntimeDep) -> Response:
     """Forget everything and cancel pending work (for tests)."""

@@ -43,6 +43,8 @@ class Timing:
     reminder_working_days: list[int] = field(default_factory=lambda: [5, 1])
     reminder_hour_cst: int = 9
     warning_working_days: int = 5
+    # Drills only: the insurance deadline this many seconds after acceptance (see config).
+    insurance_deadline_s: float | None = None
 
 
 @dataclass

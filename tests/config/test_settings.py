@@ -19,3 +19,10 @@ def test_development_secrets_are_refused_in_production() -> None:
 
 def test_production_with_real_secrets_starts() -> None:
     assert not production_settings().is_development
+
+
+def test_a_drill_deadline_is_refused_in_production() -> None:
+    settings = production_settings()
+    with pytest.raises(ValidationError, match="DRILL_INSURANCE_DEADLINE_S"):
+        Settings(**{**settings.model_dump(), "drill_insurance_deadline_s": 60})
+    assert Settings(app_env="development", drill_insurance_deadline_s=60).drill_insurance_deadline_s == 60

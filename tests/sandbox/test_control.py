@@ -152,3 +152,13 @@ async def test_pending_work_completes_after_a_restart(tmp_path: Path) -> None:
     assert sources == {"vehicle-admin", "courier"}
     assert done["status"] == "completed"
     assert replayed.json() == created.json()
+
+
+async def test_records_show_what_the_departments_did(sandbox: SandboxUnderTest) -> None:
+    await sandbox.client.post("/sms/v1/messages", json={"phone": "13800138000", "text": "已受理"}, headers={"Idempotency-Key": "k1"})
+    await sandbox.client.post("/sms/v1/messages", json={"phone": "13800138000", "text": "已受理"}, headers={"Idempotency-Key": "k1"})
+
+    records = (await sandbox.client.get("/sandbox/records")).json()
+
+    assert [m["text"] for m in records["sms"]] == ["已受理"]  # the replayed send is not a second message
+    assert records["usage_changes"] == [] and records["shipments"] == []
