@@ -22,6 +22,15 @@ test: $(STAMP)
 clean-data:
 	rm -rf .data
 
-.PHONY: bench-inbox
+.PHONY: bench chaos scale bench-inbox
+bench: $(STAMP)
+	$(PY) -m devstack.bench
+
+chaos: $(STAMP)
+	$(PY) -m devstack.chaos
+
+scale: $(STAMP)
+	$(PY) -m devstack.scale
+
 bench-inbox: $(STAMP)
 	$(PY) -m devstack.bench_inbox

@@ -3,40 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import random
 import time
 from dataclasses import dataclass
 
 import pytest
 
+from devstack.people import new_citizen, new_vehicle
 from domain.signing import sign
-from domain.validators import id_check_character, vin_check_digit
 from tests.integration.conftest import PDF, PNG, Stack
 
 pytestmark = pytest.mark.timeout(120)
-
-
-def new_citizen() -> dict[str, str]:
-    first17 = f"330382{random.randint(1960, 2000)}0{random.randint(1, 9)}1{random.randint(0, 9)}{random.randint(100, 999)}"
-    return {"name": "李四", "id_number": first17 + id_check_character(first17), "phone": f"139{random.randint(10**7, 10**8 - 1)}"}
-
-
-def new_vehicle(owner: dict[str, str], **overrides) -> dict:
-    body = "LGXCE4CB" + "_" + f"P{random.randint(10**6, 10**7 - 1)}"
-    vin = body.replace("_", vin_check_digit(body.replace("_", "0")))
-    return {
-        "plate": f"浙C{random.randint(10000, 99999)}",
-        "vin": vin,
-        "owner_name": owner["name"],
-        "owner_id_number": owner["id_number"],
-        "usage_nature": "非营运",
-        "seats": 5,
-        "fuel": "bev",
-        "model": "BYD Qin PLUS EV",
-        "registered_on": "2025-06-01",
-        "flags": [],
-        **overrides,
-    }
 
 
 async def submit(stack: Stack, headers: dict[str, str], vehicle: dict, *, key: str | None = None, changes: dict | None = None):
