@@ -70,6 +70,8 @@ TASK_QUEUE = "permit-applications"
 
 # Versioning (docs/versioning.md): every change to what the workflow does goes behind a patch.
 PATCH_SMS_ORIGINALS_RECEIVED = "sms-originals-received"
+# An insurance check asked for while the status was being entered is answered, not left to the poll.
+PATCH_INSURANCE_CHECK_DURING_ENTRY = "insurance-check-during-entry"
 # A courier callback that overtakes the shipment activity's result is kept, not dropped.
 PATCH_EARLY_DELIVERY_REPORT = "early-delivery-report"
 
@@ -347,7 +349,11 @@ class PermitApplicationWorkflow:
                 if self._policy is None and deadline == self._insurance_deadline():
                     raise _Closed(Status.EXPIRED, "carrier liability insurance not found by the deadline", "system")
                 continue
-            requested, changes = self._insurance_checks_requested, self._deadline_changes
+            changes = self._deadline_changes
+            if workflow.patched(PATCH_INSURANCE_CHECK_DURING_ENTRY):
+                requested = self._insurance_checks_done  # requests not yet answered count, whenever they came
+            else:
+                requested = self._insurance_checks_requested
             checked = await self._wait(
                 lambda: self._insurance_checks_requested > requested or self._deadline_changes > changes,
                 timeout=min(remaining, timedelta(seconds=input.timing.insurance_poll_s)),

@@ -42,7 +42,7 @@ from domain import errors
 from activities.permit import PermitActivities
 from domain.calendar import WorkingDayCalendar, official_calendar
 from domain.eligibility import assess, load_policy
-from workflows.types import Applicant, Delivery, DeliveryReport, PermitApplicationInput, Timing, Vehicle
+from workflows.types import Applicant, Delivery, DeliveryReport, PolicyReport, PermitApplicationInput, Timing, Vehicle
 
 OWNER_ID = "330302199001011235"
 VIN = "LSVAU218XN2183294"
@@ -96,6 +96,7 @@ class FakeWorld:
     projections: list[ProjectionRequest] = field(default_factory=list)
     permit_numbers: dict[str, str] = field(default_factory=dict)
     courier_calls_back_first: bool = False
+    insurer_calls_back_on_entry: bool = False
 
     async def current_calendar(self) -> WorkingDayCalendar:
         return self.calendar
@@ -239,6 +240,11 @@ class FakeWorld:
         @activity.defn(name="project")
         async def project(request: ProjectionRequest) -> None:
             world.projections.append(request)
+            if world.insurer_calls_back_on_entry and request.view["status"] == "awaiting_insurance" and world.policy is None:
+                # the policy is bought and the insurer calls back while the status is being projected
+                world.buy_policy(activity.info().current_attempt_scheduled_time)
+                handle = activity.client().get_workflow_handle(activity.info().workflow_id)
+                await handle.signal("report_policy", PolicyReport(policy_no="CLI-0001"))
 
         return [
             verify_ownership,

@@ -61,14 +61,14 @@ class Run:
                     PermitApplicationWorkflow.report_usage_change, UsageChangeReport(job_id, "completed", "DL-NEW-1")
                 )
 
-    async def through_acceptance(self) -> None:
+    async def through_acceptance(self, *, until: str = "awaiting_insurance", step: str | None = None) -> None:
         await self.decide("preliminary_review")
         if (await self.view())["channel"] == "online":
             await self.reach("awaiting_originals")
             await self.handle.execute_update(PermitApplicationWorkflow.report_originals_shipment, OriginalsShipment("SF1234567"))
             await self.decide("originals_received")
         await self.complete_usage_change()
-        await self.reach("awaiting_insurance")
+        await self.reach(until, step=step)
 
 
 def new_worker(env: WorkflowEnvironment, world: FakeWorld, task_queue: str, *, cached: bool = True) -> Worker:

@@ -72,6 +72,15 @@ def test_every_path_has_a_saved_history() -> None:
     }
 
 
+async def test_an_insurer_callback_while_awaiting_insurance_is_entered_is_answered_at_once(start) -> None:
+    run = await start(FakeWorld(insurer_calls_back_on_entry=True))
+    await run.through_acceptance(until="final_review", step="final_review")  # without waiting for the 6-hour poll
+    assert [name for name, _ in run.world.calls].count("find_policy") == 1
+    await run.decide("final_review")
+    await run.reach("delivering")
+    await replay(run.handle, "insurance_callback_during_entry")
+
+
 async def test_a_courier_callback_before_the_shipment_answer_is_not_lost(start) -> None:
     run = await start(FakeWorld(courier_calls_back_first=True))
     await run.through_acceptance()
