@@ -67,11 +67,17 @@ def _key_for(settings: Settings, token: str) -> tuple[object, str]:
     raise InvalidToken(f"algorithm {algorithm!r} is not accepted")
 
 
-def verify_token(settings: Settings, token: str) -> Principal:
-    """The principal of a valid token: algorithm pinned to its key, `exp` required. Blocking (JWKS)."""
+def verify_token(settings: Settings, token: str, *, audience: str | None = None) -> Principal:
+    """The principal of a valid token: algorithm pinned to its key, `exp` required. Blocking (JWKS).
+
+    With `audience`, the token must be issued for it (an OpenID ID token names its client).
+    """
     try:
         key, algorithm = _key_for(settings, token)
-        claims = jwt.decode(token, key, algorithms=[algorithm], options={"require": ["exp", "sub", "role"]})  # type: ignore[arg-type]
+        claims = jwt.decode(
+            token, key, algorithms=[algorithm], audience=audience,  # type: ignore[arg-type]
+            options={"require": ["exp", "sub", "role", *(["aud"] if audience else [])]},
+        )
         role = Role(claims["role"])
     except (jwt.PyJWTError, ValueError) as err:
         raise InvalidToken(str(err)) from None

@@ -14,16 +14,17 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.deps import Resources
-from api.errors import ApiError, field_error
-from api.schemas import ApplicationIn
-from api.auth import Principal
+from api.deps import Resources, application_for
+from api.errors import ApiError, field_error, not_found
+from api.schemas import ApplicationIn, DecisionIn
+from api.auth import Principal, Role
 from domain import errors
+from domain.districts import CITY_CODE, DISTRICTS, covers
 from domain.views import mask_view
 from store.repository import ApplicationInProgress, ApplicationRow, IdempotencyKeyReused, canonical_sha256
 from workers.temporal import workflow_id
 from workflows.permit_application import PermitApplicationWorkflow
-from workflows.types import Applicant, Delivery, PermitApplicationInput, Timing, Vehicle
+from workflows.types import Applicant, Decision, Delivery, PermitApplicationInput, Timing, Vehicle
 
 log = structlog.get_logger(__name__)
 
@@ -53,6 +54,7 @@ def _initial_view(wf_input: PermitApplicationInput) -> dict[str, Any]:
             "phone": wf_input.applicant.phone,
         },
         "delivery": {"method": wf_input.delivery.method, "tracking_number": None},
+        "materials": [{"kind": kind, "material_id": mid} for kind, mid in sorted(wf_input.materials.items())],
         "deadlines": {},
         "findings": [],
         "pending": [{"action": "collect_shared_data", "actor": "system"}],
@@ -185,6 +187,82 @@ async def act(resources: Resources, row: ApplicationRow, update: Any, arg: Any =
             raise ApiError(409, errors.ALREADY_CLOSED, "the application is closed") from None
         raise ApiError(503, "temporal_unavailable", "the workflow service is unavailable; try again") from None
     return mask_view(view)
+
+
+async def act_audited(
+    resources: Resources, principal: Principal, row: ApplicationRow, action: str, update: Any, arg: Any = None,
+    *, source_ip: str | None,
+) -> dict[str, Any]:
+    """`act`, with the outcome (done or refused, and why) in the audit trail."""
+    try:
+        view = await act(resources, row, update, arg)
+    except ApiError as err:
+        await audit(resources, principal, action, row.application_id, f"refused:{err.error}", source_ip=source_ip)
+        raise
+    await audit(resources, principal, action, row.application_id, "ok", source_ip=source_ip)
+    return view
+
+
+async def decide(
+    resources: Resources, principal: Principal, row: ApplicationRow, body: DecisionIn, source_ip: str | None
+) -> dict[str, Any]:
+    """A transport clerk's decision at the step the application waits for, audited."""
+    decision = Decision(
+        step=body.step.value,
+        outcome=body.outcome.value,
+        actor="transport_clerk",
+        reason=body.reason,
+        items=list(getattr(body, "items", [])),
+        request_id=structlog.contextvars.get_contextvars().get("request_id", ""),
+    )
+    action = f"decision.{body.step.value}.{body.outcome.value}"
+    return await act_audited(resources, principal, row, action, PermitApplicationWorkflow.decide, decision, source_ip=source_ip)
+
+
+async def audit(
+    resources: Resources, principal: Principal, action: str, target: str | None, outcome: str,
+    *, source_ip: str | None, **detail: str,
+) -> None:
+    await resources.store.audit(
+        detail=detail,
+        actor=principal.sub,
+        role=principal.role.value,
+        district=principal.district,
+        action=action,
+        target=target,
+        outcome=outcome,
+        source_ip=source_ip,
+    )
+
+
+def inbox_scope(principal: Principal, district: str | None) -> dict[str, Any]:
+    """Whose applications a principal lists: an applicant their own; staff their district's (the city: all)."""
+    if principal.role == Role.APPLICANT:
+        return {"applicant_sub": principal.sub, "districts": [district] if district else None}
+    assert principal.district is not None
+    visible = [d for d in DISTRICTS if covers(principal.district, d)]
+    if district is not None and district != CITY_CODE:
+        visible = [d for d in visible if d == district]
+    return {"districts": visible}
+
+
+async def document_for(resources: Resources, principal: Principal, document_id: str) -> Any:
+    """A document of an application this principal may see; 404 otherwise."""
+    document = await resources.store.get_document(document_id)
+    if document is None:
+        raise not_found("document")
+    await application_for(resources, principal, str(document["application_id"]))
+    return document
+
+
+async def material_of(resources: Resources, view: dict[str, Any], material_id: str) -> tuple[str, bytes]:
+    """A scan the application was submitted (or supplemented) with; 404 for any other material."""
+    if material_id not in {m["material_id"] for m in view.get("materials", [])}:
+        raise not_found("material")
+    found = await resources.store.get_material_content(material_id)
+    if found is None:
+        raise not_found("material")
+    return found
 
 
 def _timeout(resources: Resources) -> timedelta:

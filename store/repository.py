@@ -187,6 +187,15 @@ class Store:
             return None
         return Material(str(r["material_id"]), r["owner_sub"], r["kind"], r["content_type"], r["size"], r["sha256"])
 
+    async def get_material_content(self, material_id: str) -> tuple[str, bytes] | None:
+        """The scan's content type (sniffed at upload) and bytes."""
+        try:
+            key = uuid.UUID(material_id)
+        except ValueError:
+            return None
+        r = await self.pool.fetchrow("SELECT content_type, content FROM materials WHERE material_id = $1", key)
+        return (r["content_type"], bytes(r["content"])) if r else None
+
     # -------------------------------------------------------- applications
 
     async def reserve_application(

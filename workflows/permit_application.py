@@ -158,6 +158,7 @@ class PermitApplicationWorkflow:
         self._decisions_settled = 0
         self._supplement_items: list[str] = []
         self._supplements: Supplements | None = None
+        self._materials: dict[str, str] = {}
         self._originals_tracking: str | None = None
         self._originals_received = False
         # Departments.
@@ -185,6 +186,7 @@ class PermitApplicationWorkflow:
     @workflow.run
     async def run(self, input: PermitApplicationInput) -> PermitApplicationResult:
         self._input = input
+        self._materials = dict(input.materials)
         workflow.logger.info("application started", extra={"request_id": input.request_id})
         self._note("submitted", "applicant", channel=input.channel)
         await self._project()
@@ -278,6 +280,7 @@ class PermitApplicationWorkflow:
             await self._wait(lambda: self._supplements is not None)
             assert self._supplements is not None
             self._note("supplements_submitted", "applicant", materials=sorted(self._supplements.materials))
+            self._materials.update(self._supplements.materials)
             self._supplements = None
             self._supplement_items = []
 
@@ -654,6 +657,7 @@ class PermitApplicationWorkflow:
                 "phone": input.applicant.phone,
             },
             "delivery": {"method": input.delivery.method, "tracking_number": self._delivery_tracking},
+            "materials": [{"kind": kind, "material_id": mid} for kind, mid in sorted(self._materials.items())],
             "deadlines": self._deadlines_view(),
             "findings": list(self._findings),
             "pending": pending,

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-import structlog
 from fastapi import APIRouter, Header, Query, Request, Response
 
 from api import service
@@ -10,11 +9,10 @@ from api.auth import Principal, Role
 from api.deps import PrincipalDep, ResourcesDep, application_for, rate_limited, require
 from api.errors import ApiError, documented
 from api.schemas import ApplicationIn, IsoDate, DecisionIn, OriginalsShipmentIn, RevealIn, SupplementsIn, WithdrawalIn
-from domain.districts import CITY_CODE, DISTRICTS, covers
 from domain.statuses import Channel, Status
 from store.repository import ApplicationRow, InboxQuery
 from workflows.permit_application import PermitApplicationWorkflow
-from workflows.types import Decision, OriginalsShipment, Supplements, Withdrawal
+from workflows.types import OriginalsShipment, Supplements, Withdrawal
 
 router = APIRouter(prefix="/v1/applications", tags=["applications"], responses=documented(401, 403, 404, 409, 413, 422, 429, 503))
 
@@ -65,16 +63,8 @@ async def list_applications(
     page_size: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> dict[str, Any]:
     """An applicant's own applications, or the inbox of a clerk's district (from the projection, never Temporal)."""
-    if principal.role == Role.APPLICANT:
-        scope = {"applicant_sub": principal.sub, "districts": [district] if district else None}
-    else:
-        assert principal.district is not None
-        visible = [d for d in DISTRICTS if covers(principal.district, d)]
-        if district is not None and district != CITY_CODE:
-            visible = [d for d in visible if d == district]
-        scope = {"districts": visible}
     query = InboxQuery(
-        **scope, status=status, step=step, channel=channel, warning_level=warning, due=due,
+        **service.inbox_scope(principal, district), status=status, step=step, channel=channel, warning_level=warning, due=due,
         due_from=due_from, due_to=due_to, plate=plate, sort=sort, page=page, page_size=page_size,
     )
     items, total = await resources.store.list_applications(query)
@@ -158,18 +148,7 @@ async def take_decision(
 ) -> dict[str, Any]:
     """A transport clerk's decision at the step the application waits for."""
     row = await application_for(resources, principal, application_id)
-    decision = Decision(
-        step=body.step.value,
-        outcome=body.outcome.value,
-        actor="transport_clerk",
-        reason=body.reason,
-        items=list(getattr(body, "items", [])),
-        request_id=structlog.contextvars.get_contextvars().get("request_id", ""),
-    )
-    return await _act(
-        resources, request, principal, row, f"decision.{body.step.value}.{body.outcome.value}",
-        PermitApplicationWorkflow.decide, decision,
-    )
+    return await service.decide(resources, principal, row, body, _ip(request))
 
 
 @router.post("/{application_id}/reveal")
@@ -192,25 +171,14 @@ async def reveal_field(
 
 
 async def _act(resources, request, principal, row: ApplicationRow, action: str, update: Any, arg: Any = None) -> dict[str, Any]:
-    try:
-        view = await service.act(resources, row, update, arg)
-    except ApiError as err:
-        await _audit(resources, request, principal, action, row.application_id, f"refused:{err.error}")
-        raise
-    await _audit(resources, request, principal, action, row.application_id, "ok")
-    return view
+    return await service.act_audited(resources, principal, row, action, update, arg, source_ip=_ip(request))
 
 
 async def _audit(
     resources, request: Request, principal: Principal, action: str, target: str, outcome: str, **detail: str
 ) -> None:
-    await resources.store.audit(
-        detail=detail,
-        actor=principal.sub,
-        role=principal.role.value,
-        district=principal.district,
-        action=action,
-        target=target,
-        outcome=outcome,
-        source_ip=request.client.host if request.client else None,
-    )
+    await service.audit(resources, principal, action, target, outcome, source_ip=_ip(request), **detail)
+
+
+def _ip(request: Request) -> str | None:
+    return request.client.host if request.client else None

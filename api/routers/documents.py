@@ -3,8 +3,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
-from api.deps import PrincipalDep, ResourcesDep, application_for
-from api.errors import documented, not_found
+from api import service
+from api.deps import PrincipalDep, ResourcesDep
+from api.errors import documented
 from domain.documents import render_pdf
 
 router = APIRouter(prefix="/v1/documents", tags=["documents"], responses=documented(401, 404, 422))
@@ -17,10 +18,7 @@ router = APIRouter(prefix="/v1/documents", tags=["documents"], responses=documen
 )
 async def read_document(document_id: str, request: Request, resources: ResourcesDep, principal: PrincipalDep) -> Response:
     """A document as PDF, or its data with `Accept: application/json`."""
-    document = await resources.store.get_document(document_id)
-    if document is None:
-        raise not_found("document")
-    await application_for(resources, principal, str(document["application_id"]))
+    document = await service.document_for(resources, principal, document_id)
     payload = {
         "document_id": str(document["document_id"]),
         "application_id": str(document["application_id"]),
