@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from adapters.departments import Departments
+from api import console
 from api.deps import Resources
 from api.errors import install_error_handlers
 from api.routers import applications, auth, calendar, callbacks, codec, documents, materials, ops
@@ -92,6 +93,7 @@ def allowed_methods(app: FastAPI, path: str) -> list[str]:
             (re.compile("^" + re.sub(r"\{[^/]+\}", "[^/]+", template) + "$"), {m.upper() for m in operations})
             for template, operations in app.openapi()["paths"].items()
         ]
+        table += [(route.path_regex, route.methods) for route in console.routes.router.routes]  # type: ignore[attr-defined]
         app.state.method_table = table
     return sorted(set().union(*(methods for pattern, methods in table if pattern.match(path))))
 
@@ -131,6 +133,7 @@ def create_app(settings: Settings | None = None, *, workflow_timing: Timing | No
         version="1.0.0",
         lifespan=lifespan,
     )
+    app.state.settings = settings
     app.state.workflow_timing = workflow_timing or timing_from(settings)
     install_error_handlers(app)
     # The first added is the innermost: the body limit raises where the error handlers see it.
@@ -147,4 +150,5 @@ def create_app(settings: Settings | None = None, *, workflow_timing: Timing | No
         app.include_router(router)
     if settings.is_development:
         app.include_router(auth.dev_router)
+    console.install(app)
     return app

@@ -42,6 +42,10 @@ class Settings(BaseSettings):
     auth_token_ttl_s: int = 8 * 3600
     # The production identity provider's JWKS (RS256 tokens for clerks and supervisors).
     auth_jwks_url: str | None = None
+    # The clerks' console signs in there outside development (OpenID Connect implicit flow:
+    # the ID token comes back in the URL fragment of /console/sign-in/idp).
+    console_idp_authorize_url: str | None = None
+    console_idp_client_id: str = "permit-console"
 
     # AES-256-GCM keys for Temporal payloads: "id:base64key,id:base64key"; the first encrypts.
     payload_keys: str = f"dev1:{DEV_PAYLOAD_KEY}"

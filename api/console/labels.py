@@ -1,0 +1,133 @@
+"""What the console shows people: the Chinese for the API's codes."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from domain import errors
+from domain.documents import TITLES as DOCUMENTS
+from domain.statuses import Outcome, Status, Step
+
+STATUSES: Final[dict[str, str]] = {
+    Status.SUBMITTED: "已提交",
+    Status.COLLECTING_DATA: "共享数据核验中",
+    Status.PRELIMINARY_REVIEW: "待初审",
+    Status.SUPPLEMENT_REQUESTED: "待补正",
+    Status.AWAITING_ORIGINALS: "待收原件",
+    Status.VEHICLE_NATURE_CHANGE: "车管所变更使用性质中",
+    Status.AWAITING_INSURANCE: "待投保（容缺）",
+    Status.FINAL_REVIEW: "待审核发证",
+    Status.DELIVERING: "寄递中",
+    Status.COMPLETED: "已办结",
+    Status.REJECTED: "不予受理/不予许可",
+    Status.WITHDRAWN: "已撤回",
+    Status.EXPIRED: "逾期终止",
+}
+
+# The pending action (`pending[].action`, the inbox's `step` filter).
+ACTIONS: Final[dict[str, str]] = {
+    "collect_shared_data": "共享数据核验",
+    "preliminary_review": "初审",
+    "submit_supplements": "申请人补正材料",
+    "ship_originals": "申请人寄送原件",
+    "originals_received": "确认收到原件",
+    "change_usage_nature": "车管所变更使用性质",
+    "buy_carrier_liability_insurance": "申请人投保承运人责任险",
+    "final_review": "审核发证",
+    "deliver_documents": "寄递证件",
+}
+
+ACTORS: Final[dict[str, str]] = {
+    "system": "系统",
+    "applicant": "申请人",
+    "transport_clerk": "审批员",
+    "vehicle_admin": "车管所",
+    "insurance": "保险平台",
+    "courier": "快递",
+}
+
+ROLES: Final[dict[str, str]] = {"transport_clerk": "审批员", "supervisor": "科室负责人"}
+
+CHANNELS: Final[dict[str, str]] = {"online": "网上申请", "window": "综合窗口"}
+DELIVERY: Final[dict[str, str]] = {"mail": "快递寄送", "pickup": "窗口自取"}
+
+MATERIALS: Final[dict[str, str]] = {
+    "registration_certificate": "机动车登记证书",
+    "driving_license": "机动车行驶证",
+}
+
+WARNINGS: Final[dict[str, str]] = {"none": "正常", "yellow": "临近期限", "red": "已超期"}
+
+EVENTS: Final[dict[str, str]] = {
+    "submitted": "提交申请",
+    "ownership_verified": "车管所核验车辆所有人",
+    "shared_data_fetched": "共享数据获取（发票、购置税、检测报告等）",
+    "eligible": "车辆条件符合本地政策",
+    "supplement_requested": "一次性告知补正",
+    "supplements_submitted": "申请人提交补正材料",
+    "accepted": "初审通过，受理",
+    "originals_shipped": "申请人寄出原件",
+    "originals_received": "收到原件",
+    "usage_nature_changed": "车管所变更使用性质为预约出租客运",
+    "insurance_found": "查询到承运人责任险保单",
+    "final_review_approved": "审核通过",
+    "permit_issued": "核发运输证",
+    "ready_for_pickup": "证件待窗口领取",
+    "documents_shipped": "证件已寄出",
+    "documents_delivered": "证件已签收",
+    "completed": "办结",
+    "rejected": "不予受理/不予许可",
+    "withdrawn": "申请人撤回",
+    "expired": "逾期未投保，申请终止",
+    "compensation_failed": "回退失败，需人工处理",
+    "usage_nature_reverted": "使用性质已恢复为非营运",
+    "originals_ready_for_pickup": "原件待窗口领取",
+    "originals_returned": "原件已退回",
+    "decision_warning_yellow": "许可决定临近法定期限",
+    "decision_warning_red": "许可决定已超法定期限",
+    "insurance_reminder_sent": "已短信提醒投保",
+    "deadlines_recomputed": "按节假日安排重新计算期限",
+}
+
+STEPS: Final[dict[str, str]] = {
+    Step.PRELIMINARY_REVIEW: "初审",
+    Step.ORIGINALS_RECEIVED: "原件签收",
+    Step.FINAL_REVIEW: "审核发证",
+}
+
+# The button of each outcome at each step.
+OUTCOMES: Final[dict[tuple[str, str], str]] = {
+    (Step.PRELIMINARY_REVIEW, Outcome.APPROVE): "受理（初审通过）",
+    (Step.PRELIMINARY_REVIEW, Outcome.REQUEST_SUPPLEMENT): "一次性告知补正",
+    (Step.PRELIMINARY_REVIEW, Outcome.REJECT): "不予受理",
+    (Step.ORIGINALS_RECEIVED, Outcome.APPROVE): "确认收到原件",
+    (Step.FINAL_REVIEW, Outcome.APPROVE): "审核通过，核发运输证",
+    (Step.FINAL_REVIEW, Outcome.REJECT): "不予许可",
+}
+
+# What the form fields are called, to name them in a message.
+FIELDS: Final[dict[str, str]] = {
+    "step": "环节",
+    "outcome": "决定",
+    "reason": "理由",
+    "items": "补正材料清单",
+    "plate": "车牌号",
+    "status": "状态",
+    "district": "区县",
+    "page": "页码",
+    "sub": "工号",
+    "role": "角色",
+    "id_token": "身份令牌",
+}
+
+# Refusals of the service layer (the API's `error` codes), in Chinese.
+REFUSALS: Final[dict[str, str]] = {
+    errors.NOT_AWAITING_THIS_STEP: "该申请当前不在这一环节，可能已由他人处理。请查看最新状态。",
+    errors.ALREADY_CLOSED: "该申请已办结或终止，不能再作决定。",
+    "invalid_outcome": "这一环节不能作出该决定。",
+    "still_processing": "决定已提交，系统仍在处理，请稍后刷新本页查看。",
+    "temporal_unavailable": "审批流程服务暂时不可用，请稍后重试。",
+    "not_found": "没有找到该申请，或它不属于您所在的区县。",
+    "forbidden": "您的角色不能进行此操作。",
+    "no_longer_held": "已结束申请的个人信息不再完整保存。",
+}
