@@ -16,8 +16,26 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(PY) -m devstack
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The console's browser tests drive Debian's Chromium (Chinese pages: CJK fonts too). As root,
+# `make test` installs what is missing; otherwise those tests are skipped, saying why.
+BROWSER_PACKAGES := $(if $(wildcard /usr/bin/chromium),,chromium) \
+	$(if $(wildcard /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc),,fonts-noto-cjk)
+
+.PHONY: browser
+browser:
+ifneq ($(strip $(BROWSER_PACKAGES)),)
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing Debian's $(strip $(BROWSER_PACKAGES)) for the browser tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(BROWSER_PACKAGES) >/dev/null; \
+	else \
+		echo "not root: $(strip $(BROWSER_PACKAGES)) not installed; the browser tests will be skipped"; \
+	fi
+else
+	@true
+endif
 
 clean-data:
 	rm -rf .data

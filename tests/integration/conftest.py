@@ -66,7 +66,13 @@ class Stack:
 
 
 @pytest.fixture(scope="module")
-async def stack(dev_server_env: WorkflowEnvironment, database_url: str) -> AsyncIterator[Stack]:
+def stack_timing() -> Timing:
+    """The workflows' timing in this module's stack (a module may override this fixture)."""
+    return Timing(usage_change_poll_s=5, insurance_poll_s=5, delivery_poll_s=5)
+
+
+@pytest.fixture(scope="module")
+async def stack(dev_server_env: WorkflowEnvironment, database_url: str, stack_timing: Timing) -> AsyncIterator[Stack]:
     api_socket = bound_socket()
     api_port = api_socket.getsockname()[1]
     sandbox_settings = SandboxSettings(
@@ -89,10 +95,9 @@ async def stack(dev_server_env: WorkflowEnvironment, database_url: str) -> Async
         departments = Departments.http(sandbox_url)
         store = Store(pool)
         activities = PermitActivities(departments, store, store.load_calendar)
-        timing = Timing(usage_change_poll_s=5, insurance_poll_s=5, delivery_poll_s=5)
         try:
             async with build_worker(dev_server_env.client, task_queue, activities):
-                app = create_app(settings, workflow_timing=timing)
+                app = create_app(settings, workflow_timing=stack_timing)
                 async with (
                     serving(app, sock=api_socket) as api_url,
                     httpx.AsyncClient(base_url=api_url, timeout=40) as api,

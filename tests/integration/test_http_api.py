@@ -15,14 +15,17 @@ from tests.integration.conftest import PDF, PNG, Stack
 pytestmark = pytest.mark.timeout(120)
 
 
-async def submit(stack: Stack, headers: dict[str, str], vehicle: dict, *, key: str | None = None, changes: dict | None = None):
+async def submit(
+    stack: Stack, headers: dict[str, str], vehicle: dict, *, key: str | None = None, changes: dict | None = None,
+    scan: bytes = PNG,
+):
     body = {
         "vehicle": {"plate": vehicle["plate"], "vin": vehicle["vin"]},
         "district": "330382",
         "channel": "online",
         "delivery": {"method": "mail", "recipient": "李四", "phone": "13900139000", "address": "乐清市城南街道 8 号"},
         "materials": {
-            "registration_certificate": await stack.upload(headers, "registration_certificate"),
+            "registration_certificate": await stack.upload(headers, "registration_certificate", scan),
             "driving_license": await stack.upload(headers, "driving_license", PDF),
         },
         "insurance_commitment": True,
@@ -40,12 +43,14 @@ class Submitted:
     application_id: str
 
 
-async def submitted(stack: Stack, *, until: str | None = None, clerk: dict[str, str] | None = None) -> Submitted:
+async def submitted(
+    stack: Stack, *, until: str | None = None, clerk: dict[str, str] | None = None, scan: bytes = PNG
+) -> Submitted:
     """A new citizen's vehicle and online application, optionally waited for until a status."""
     owner = new_citizen()
     vehicle = await stack.sandbox.add_vehicle(**new_vehicle(owner))
     applicant = await stack.applicant(**owner)
-    created, _ = await submit(stack, applicant, vehicle)
+    created, _ = await submit(stack, applicant, vehicle, scan=scan)
     assert created.status_code == 201, created.text
     application_id = created.json()["application_id"]
     if until is not None:
