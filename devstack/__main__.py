@@ -150,6 +150,7 @@ def main() -> None:
         print(
             f"""
   API              http://127.0.0.1:{API_PORT}        (docs: /docs)
+  Clerks' console  http://127.0.0.1:{API_PORT}/console
   Department sandbox http://127.0.0.1:{SANDBOX_PORT}    (docs: /docs)
   Temporal Web UI  http://127.0.0.1:{TEMPORAL_UI_PORT}
   Temporal gRPC    127.0.0.1:{TEMPORAL_PORT}
