@@ -251,7 +251,7 @@ async def document_for(resources: Resources, principal: Principal, document_id: 
     document = await resources.store.get_document(document_id)
     if document is None:
         raise not_found("document")
-    await application_for(resources, principal, str(document["application_id"]))
+    await application_for(resources, principal, document.application_id)
     return document
 
 

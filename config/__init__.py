@@ -37,6 +37,8 @@ class Settings(BaseSettings):
 
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    # The API's public address, printed on documents as where to verify them; unset: the request's own.
+    public_base_url: str | None = None
 
     auth_jwt_secret: str = DEV_JWT_SECRET
     auth_token_ttl_s: int = 8 * 3600

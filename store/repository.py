@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -15,6 +14,7 @@ import asyncpg
 from config import DEV_DIGEST_KEY
 from domain.calendar import WorkingDayCalendar, YearSchedule
 from domain.districts import DISTRICTS
+from domain.documents import IssuedDocument, canonical_sha256, document_content
 from domain.statuses import TERMINAL
 
 CITY = "330300"
@@ -55,17 +55,9 @@ class IdempotencyKeyReused(Exception):
     """The Idempotency-Key was used before with a different request body."""
 
 
-def digest(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
 def keyed_digest(key: str, text: str) -> str:
     """HMAC-SHA256: a plate (浙C + 5 characters) could be found from a plain hash by trying them all."""
     return hmac.new(key.encode("utf-8"), text.encode("utf-8"), hashlib.sha256).hexdigest()
-
-
-def canonical_sha256(data: Any) -> str:
-    return digest(json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")))
 
 
 @dataclass(frozen=True)
@@ -377,7 +369,7 @@ class Store:
     async def save_document(self, *, application_id: str, kind: str, key: str, data: dict[str, Any]) -> str:
         """Idempotent per (application, key): a retried activity returns the same document."""
         document_id = uuid.uuid5(uuid.NAMESPACE_URL, f"permit-document:{application_id}:{key}")
-        content = {"application_id": application_id, "kind": kind, **data}
+        content = document_content(application_id, kind, data)
         await self.pool.execute(
             """INSERT INTO documents (document_id, application_id, kind, data, sha256)
                VALUES ($1, $2, $3, $4, $5) ON CONFLICT (document_id) DO NOTHING""",
@@ -389,12 +381,22 @@ class Store:
         )
         return str(document_id)
 
-    async def get_document(self, document_id: str) -> asyncpg.Record | None:
+    async def get_document(self, document_id: str) -> IssuedDocument | None:
         try:
             key = uuid.UUID(document_id)
         except ValueError:
             return None
-        return await self.pool.fetchrow("SELECT * FROM documents WHERE document_id = $1", key)
+        record = await self.pool.fetchrow("SELECT * FROM documents WHERE document_id = $1", key)
+        if record is None:
+            return None
+        return IssuedDocument(
+            document_id=str(record["document_id"]),
+            application_id=str(record["application_id"]),
+            kind=record["kind"],
+            content=record["data"],
+            verification_code=record["sha256"],
+            issued_at=record["created_at"],
+        )
 
     # ------------------------------------------------------------- permits
 

@@ -32,6 +32,7 @@ from api.schemas import DecisionIn, DevStaffTokenIn
 from config import Settings
 from domain.calendar import CST
 from domain.districts import CITY_CODE, CITY_NAME, DISTRICTS, covers
+from api.routers.documents import verify_url
 from domain.documents import render_pdf
 from domain.statuses import STEP_OUTCOMES, Channel, Outcome, Status, Step
 from store.repository import InboxQuery
@@ -437,9 +438,9 @@ async def read_material(application_id: str, material_id: str, principal: StaffD
 
 
 @router.get("/documents/{document_id}")
-async def read_document(document_id: str, principal: StaffDep, resources: ResourcesDep) -> Response:
+async def read_document(document_id: str, request: Request, principal: StaffDep, resources: ResourcesDep) -> Response:
     """A document of an application as PDF."""
     document = await service.document_for(resources, principal, document_id)
-    pdf = render_pdf(document["kind"], document["data"], document["sha256"])
+    pdf = await asyncio.to_thread(render_pdf, document, verify_url(request, resources, document_id))
     return Response(pdf, media_type="application/pdf", headers={"Content-Disposition": f'inline; filename="{document_id}.pdf"'})
 

@@ -1,33 +1,83 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+import asyncio
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from api import service
 from api.deps import PrincipalDep, ResourcesDep
-from api.errors import documented
-from domain.documents import render_pdf
+from api.errors import documented, not_found
+from domain.documents import IssuedDocument, render_pdf
 
-router = APIRouter(prefix="/v1/documents", tags=["documents"], responses=documented(401, 404, 422))
+router = APIRouter(prefix="/v1/documents", tags=["documents"], responses=documented(404, 422))
+
+VerificationCode = Annotated[
+    str,
+    Query(pattern=r"^[0-9a-fA-F]{64}$", description="the 64 hexadecimal digits printed on the document as 验证码"),
+]
+
+
+class Verification(BaseModel):
+    """Whether a code is the document's; what the document is only when it is."""
+
+    valid: bool
+    document_id: str
+    application_id: str | None = None
+    kind: str | None = None
+    issued_at: str | None = None
+
+
+async def _document(resources: ResourcesDep, document_id: str) -> IssuedDocument:
+    document = await resources.store.get_document(document_id)
+    if document is None:
+        raise not_found("document")
+    return document
+
+
+def verify_url(request: Request, resources: ResourcesDep, document_id: str) -> str:
+    base = resources.settings.public_base_url or str(request.base_url)
+    return f"{base.rstrip('/')}{router.prefix}/{document_id}/verify"
 
 
 @router.get(
     "/{document_id}",
     response_model=None,
-    responses={200: {"content": {"application/pdf": {}, "application/json": {}}, "description": "the document"}},
+    responses={
+        200: {"content": {"application/pdf": {}, "application/json": {}}, "description": "the document"},
+        **documented(401),
+    },
 )
 async def read_document(document_id: str, request: Request, resources: ResourcesDep, principal: PrincipalDep) -> Response:
     """A document as PDF, or its data with `Accept: application/json`."""
     document = await service.document_for(resources, principal, document_id)
-    payload = {
-        "document_id": str(document["document_id"]),
-        "application_id": str(document["application_id"]),
-        "kind": document["kind"],
-        "data": document["data"],
-        "verification_code": document["sha256"],
-        "created_at": document["created_at"].isoformat(),
-    }
     if "application/json" in request.headers.get("accept", ""):
-        return JSONResponse(payload)
-    pdf = render_pdf(document["kind"], document["data"], document["sha256"])
+        return JSONResponse(
+            {
+                "document_id": document.document_id,
+                "application_id": document.application_id,
+                "kind": document.kind,
+                "data": document.content,
+                "verification_code": document.verification_code,
+                "created_at": document.issued_at.isoformat(),
+            }
+        )
+    pdf = await asyncio.to_thread(render_pdf, document, verify_url(request, resources, document_id))
     return Response(pdf, media_type="application/pdf", headers={"Content-Disposition": f'inline; filename="{document_id}.pdf"'})
+
+
+@router.get("/{document_id}/verify", response_model=Verification)
+async def verify_document(document_id: str, code: VerificationCode, resources: ResourcesDep) -> Verification:
+    """Whether `code` is the verification code of this document; no sign-in, no personal data."""
+    document = await _document(resources, document_id)
+    if not document.is_authentic(code):
+        return Verification(valid=False, document_id=document.document_id)
+    return Verification(
+        valid=True,
+        document_id=document.document_id,
+        application_id=document.application_id,
+        kind=document.kind,
+        issued_at=document.issued_at.isoformat(),
+    )

@@ -25,6 +25,7 @@ def test_every_route_of_the_contract_is_there() -> None:
         "/v1/applications/{application_id}/insurance-check",
         "/v1/applications/{application_id}/decisions",
         "/v1/documents/{document_id}",
+        "/v1/documents/{document_id}/verify",
         "/v1/calendar/deadline",
         "/v1/callbacks/{source}",
         "/healthz",

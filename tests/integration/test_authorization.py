@@ -31,6 +31,7 @@ ACCESS: dict[tuple[str, str], frozenset[str] | None] = {
     ("POST", "/v1/applications/{application_id}/decisions"): frozenset({CLERK}),
     ("POST", "/v1/applications/{application_id}/reveal"): frozenset({CLERK, SUPERVISOR}),
     ("GET", "/v1/documents/{document_id}"): frozenset(ROLES),
+    ("GET", "/v1/documents/{document_id}/verify"): None,  # whoever holds the paper; answers no personal data
     ("GET", "/v1/calendar/deadline"): None,
     ("PUT", "/v1/calendar/years/{year}"): frozenset({SUPERVISOR}),
     ("POST", "/v1/callbacks/{source}"): None,

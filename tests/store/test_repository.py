@@ -85,8 +85,10 @@ async def test_documents_are_idempotent_per_key(store: Store) -> None:
     first = await store.save_document(application_id=app_id, kind="permit", key="wf:document:permit", data={"number": "1"})
     second = await store.save_document(application_id=app_id, kind="permit", key="wf:document:permit", data={"number": "1"})
     assert first == second
-    record = await store.get_document(first)
-    assert record is not None and len(record["sha256"]) == 64
+    document = await store.get_document(first)
+    assert document is not None and document.application_id == app_id and document.kind == "permit"
+    assert document.content == {"number": "1", "application_id": app_id, "kind": "permit"}
+    assert document.is_authentic(document.verification_code)
 
 
 async def test_a_callback_is_taken_once(store: Store) -> None:
