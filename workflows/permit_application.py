@@ -54,6 +54,7 @@ with workflow.unsafe.imports_passed_through():
     from domain import errors
     from domain.calendar import CST, cst_date, end_of_day_cst
     from domain.eligibility import VehicleFacts
+    from domain.masking import mask_name, mask_plate
     from domain.statuses import (
         STEP_OUTCOMES,
         TERMINAL,
@@ -74,6 +75,7 @@ PATCH_SMS_ORIGINALS_RECEIVED = "sms-originals-received"
 PATCH_INSURANCE_CHECK_DURING_ENTRY = "insurance-check-during-entry"
 # A courier callback that overtakes the shipment activity's result is kept, not dropped.
 PATCH_EARLY_DELIVERY_REPORT = "early-delivery-report"
+PATCH_DOCUMENT_VEHICLE = "document-vehicle"
 
 DEPARTMENT_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
@@ -327,7 +329,7 @@ class PermitApplicationWorkflow:
     async def _change_usage_nature(self, input: PermitApplicationInput) -> None:
         """并联审批: PSB changes the usage nature to ride-hailing and feeds back."""
         await self._enter(Status.VEHICLE_NATURE_CHANGE)
-        await self._document("vehicle_change_contact_form", {"target_nature": USAGE_RIDE_HAILING})
+        await self._document("vehicle_change_contact_form", {"target_nature": USAGE_RIDE_HAILING, **self._vehicle_fields()})
         try:
             job = await self._usage_change(input, USAGE_RIDE_HAILING, "usage-change")
         except ActivityError as err:
@@ -337,7 +339,7 @@ class PermitApplicationWorkflow:
         self._note("usage_nature_changed", "vehicle_admin", target_nature=USAGE_RIDE_HAILING)
         await self._document(
             "usage_nature_feedback_form",
-            {"usage_nature": USAGE_RIDE_HAILING, "driving_license_no": job.driving_license_no or ""},
+            {"usage_nature": USAGE_RIDE_HAILING, "driving_license_no": job.driving_license_no or "", **self._vehicle_fields()},
         )
 
     async def _insurance(self, input: PermitApplicationInput) -> None:
@@ -395,7 +397,7 @@ class PermitApplicationWorkflow:
         )
         self._permit = {"number": permit.number, "issued_on": permit.issued_on, "valid_until": permit.valid_until}
         self._note("permit_issued", "transport_clerk", number=permit.number)
-        await self._document("permit", dict(self._permit))
+        await self._document("permit", {**self._permit, **self._vehicle_fields(owner=True)})
 
     async def _deliver(self, input: PermitApplicationInput) -> None:
         await self._enter(Status.DELIVERING)
@@ -786,6 +788,16 @@ class PermitApplicationWorkflow:
             SmsRequest(self._input.applicant.phone, text, self._key(f"sms:{step}")),
             summary=f"SMS to the applicant: {step}",
         )
+
+    def _vehicle_fields(self, *, owner: bool = False) -> dict[str, str]:
+        """The plate (and the registered owner) as documents show them: masked, documents being stored in clear."""
+        if not workflow.patched(PATCH_DOCUMENT_VEHICLE):
+            return {}
+        assert self._input is not None and self._vehicle is not None
+        fields = {"plate": mask_plate(self._input.vehicle.plate)}
+        if owner:
+            fields["owner"] = mask_name(self._vehicle.owner_name)
+        return fields
 
     async def _document(self, kind: str, data: dict[str, Any]) -> None:
         assert self._input is not None

@@ -9,8 +9,10 @@ from dataclasses import dataclass
 import pytest
 
 from devstack.people import new_citizen, new_vehicle
+from domain.masking import mask_name, mask_plate
 from domain.signing import sign
 from tests.integration.conftest import PDF, PNG, Stack
+from tests.support_pdf import pdf_text
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -107,7 +109,13 @@ async def test_online_application_walks_to_completed(stack: Stack) -> None:
     as_json = await stack.api.get(f"/v1/documents/{permit_doc}", headers={**applicant, "Accept": "application/json"})
     assert as_json.json()["data"]["number"] == done["permit"]["number"]
     as_pdf = await stack.api.get(f"/v1/documents/{permit_doc}", headers=applicant)
-    assert as_pdf.headers["content-type"] == "application/pdf" and as_pdf.content.startswith(b"%PDF")
+    assert as_pdf.headers["content-type"] == "application/pdf"
+    text = pdf_text(as_pdf.content)
+    permit = done["permit"]
+    for label, value in (("运输证号", permit["number"]), ("车牌号码", mask_plate(vehicle["plate"])),
+                         ("车辆所有人", mask_name(owner["name"])), ("有效期至", permit["valid_until"])):
+        assert f"{label}{value}" in text, (label, value)
+    assert vehicle["plate"] not in text and owner["name"] not in text
 
 
 async def test_second_open_application_for_a_vehicle_is_refused(stack: Stack) -> None:

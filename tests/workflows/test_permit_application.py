@@ -20,8 +20,9 @@ from temporalio.worker import Replayer
 
 from domain import errors
 from domain.calendar import end_of_day_cst
+from domain.masking import mask_plate
 from tests.conftest import settings_for_tests
-from tests.workflows.fakes import FakeWorld, application_input
+from tests.workflows.fakes import PLATE, FakeWorld, application_input
 from tests.workflows.support import Starter, starting, time_skipping_server
 from workers.temporal import data_converter
 from workflows.permit_application import PermitApplicationWorkflow
@@ -42,7 +43,7 @@ async def start() -> AsyncIterator[Starter]:
 
 HISTORIES = Path(__file__).parent / "histories"
 # Bumped with each versioned change; histories of earlier versions stay and must still replay.
-HISTORY_VERSION = 2
+HISTORY_VERSION = 3
 
 
 def replayer() -> Replayer:
@@ -120,6 +121,9 @@ async def test_online_happy_path_to_completed(start) -> None:
         "permit",
     ]
     assert final["permit"]["number"] == result.permit_number
+    documents = {r.kind: r.data for r in run.world.documents.values()}
+    assert documents["permit"] == {**final["permit"], "plate": mask_plate(PLATE), "owner": "张*"}
+    assert documents["vehicle_change_contact_form"]["plate"] == documents["usage_nature_feedback_form"]["plate"] == mask_plate(PLATE)
     assert final["status"] == "completed" and "awaiting_originals" in run.seen
     assert {"ownership_verified", "accepted", "usage_nature_changed", "insurance_found", "permit_issued", "documents_delivered"} <= {
         e["event"] for e in final["timeline"]
