@@ -358,8 +358,11 @@ class Store:
         return not previous
 
     async def open_with_provisional_deadlines(self) -> list[ApplicationRow]:
+        """Open applications whose deadlines may be provisional: those projected so, and those
+        not yet projected with deadlines (one may have counted them a moment ago)."""
         records = await self.pool.fetch(
-            f"""SELECT * FROM applications WHERE (insurance_provisional OR decision_provisional)
+            f"""SELECT * FROM applications
+                WHERE (insurance_provisional OR decision_provisional OR insurance_due_on IS NULL)
                 AND status NOT IN ({", ".join(f"'{s}'" for s in sorted(TERMINAL))})"""
         )
         return [_row(r) for r in records]

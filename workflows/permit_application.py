@@ -73,6 +73,12 @@ TASK_QUEUE = "permit-applications"
 PATCH_SMS_ORIGINALS_RECEIVED = "sms-originals-received"
 # An insurance check asked for while the status was being entered is answered, not left to the poll.
 PATCH_INSURANCE_CHECK_DURING_ENTRY = "insurance-check-during-entry"
+# A clerk's decision is answered once the application has moved on (deadlines from a local
+# activity); the documents and SMS that follow no longer hold up the clerk.
+PATCH_PROMPT_DECISIONS = "prompt-decisions"
+# The projection for the inbox is written by a local activity: no server round trip, and the
+# view it carries stays out of the history.
+PATCH_LOCAL_PROJECTION = "local-projection"
 # A courier callback that overtakes the shipment activity's result is kept, not dropped.
 PATCH_EARLY_DELIVERY_REPORT = "early-delivery-report"
 PATCH_DOCUMENT_VEHICLE = "document-vehicle"
@@ -85,6 +91,7 @@ DEPARTMENT_RETRY = RetryPolicy(
 )
 STORE_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
+LOCAL_ACTIVITY_TIMEOUT = timedelta(seconds=5)
 
 ACTIVITY_SUMMARIES = {
     "verify_ownership": "PSB: the applicant is the registered owner",
@@ -150,6 +157,7 @@ class PermitApplicationWorkflow:
         self._findings: list[dict[str, str]] = []
         self._accepted_on: str | None = None
         self._accepted_at: datetime | None = None
+        self._prompt_decisions = False  # PATCH_PROMPT_DECISIONS, decided at acceptance
         self._permit: dict[str, str] | None = None
         self._version = 0
         self._vehicle: VehicleRecord | None = None
@@ -290,11 +298,15 @@ class PermitApplicationWorkflow:
         """受理: start the statutory clocks and give the one-time notice (一次性告知)."""
         self._accepted_on = self._today().isoformat()
         self._accepted_at = workflow.now()
-        self._apply_deadlines(await self._compute_deadlines())
+        prompt = self._prompt_decisions = workflow.patched(PATCH_PROMPT_DECISIONS)
+        self._apply_deadlines(await self._compute_deadlines(local=prompt))
         insurance = self._deadline_info.insurance if self._deadline_info else None
         assert insurance is not None
         self._note("accepted", decision.actor, reason=decision.reason)
         self._clock = asyncio.create_task(self._run_clocks())
+        if prompt:
+            assert self._input is not None
+            self._move_on(Status.AWAITING_ORIGINALS if self._input.channel == Channel.ONLINE else Status.VEHICLE_NATURE_CHANGE)
         await self._document("joint_handling_confirmation", {"accepted_on": self._accepted_on})
         await self._document(
             "insurance_one_time_notice",
@@ -314,7 +326,8 @@ class PermitApplicationWorkflow:
 
     async def _originals(self) -> None:
         """Online channel: the applicant mails the originals; a clerk confirms receipt."""
-        await self._enter(Status.AWAITING_ORIGINALS)
+        shipped = self._prompt_decisions and self._originals_tracking is not None  # during the acceptance paperwork
+        await self._enter(Status.AWAITING_ORIGINALS, awaiting=Step.ORIGINALS_RECEIVED if shipped else None)
         await self._wait(lambda: self._originals_tracking is not None)
         self._note("originals_shipped", "applicant")
         self._awaiting_step = Step.ORIGINALS_RECEIVED
@@ -322,6 +335,8 @@ class PermitApplicationWorkflow:
         decision = await self._await_decision()
         self._originals_received = True
         self._note("originals_received", decision.actor)
+        if workflow.patched(PATCH_PROMPT_DECISIONS):
+            self._move_on(Status.VEHICLE_NATURE_CHANGE)
         if workflow.patched(PATCH_SMS_ORIGINALS_RECEIVED):
             await self._sms("originals-received", "您邮寄的机动车登记证书、行驶证原件已收到，车辆使用性质变更已提交公安车管所。")
         self._settle_decision()
@@ -570,6 +585,8 @@ class PermitApplicationWorkflow:
     @workflow.update
     async def report_originals_shipment(self, shipment: OriginalsShipment) -> dict[str, Any]:
         self._originals_tracking = shipment.tracking_number
+        if self._prompt_decisions:
+            self._awaiting_step = Step.ORIGINALS_RECEIVED  # the step the view now shows is the one a clerk may take
         return self.view()
 
     @report_originals_shipment.validator
@@ -713,6 +730,12 @@ class PermitApplicationWorkflow:
     def _settle_decision(self) -> None:
         self._decisions_settled = self._decisions_taken
 
+    def _move_on(self, status: Status) -> None:
+        """Answer the clerk with the status the decision leads to; `_enter` projects it after the paperwork."""
+        if self._closing is None:
+            self._status, self._awaiting_step = status, None
+        self._settle_decision()
+
     async def _wait(
         self, condition: Callable[[], bool], timeout: timedelta | None = None, summary: str | None = None
     ) -> bool:
@@ -813,7 +836,17 @@ class PermitApplicationWorkflow:
         self._version += 1
         self._upsert_search_attributes()
         workflow.set_current_details(self._current_details())
-        await self._store_call(PermitActivities.project, ProjectionRequest(self._version, self.view()))
+        request = ProjectionRequest(self._version, self.view())
+        if not workflow.patched(PATCH_LOCAL_PROJECTION):
+            await self._store_call(PermitActivities.project, request)
+            return
+        await workflow.execute_local_activity_method(
+            PermitActivities.project,
+            request,
+            start_to_close_timeout=LOCAL_ACTIVITY_TIMEOUT,
+            retry_policy=STORE_RETRY,
+            summary=ACTIVITY_SUMMARIES["project"],
+        )
 
     def _current_details(self) -> str:
         """What an operator sees in the Web UI: status, what it waits for, the due dates (no personal data)."""
@@ -851,19 +884,25 @@ class PermitApplicationWorkflow:
 
     # ------------------------------------------------------ statutory clocks
 
-    async def _compute_deadlines(self) -> Deadlines:
+    async def _compute_deadlines(self, *, local: bool = False) -> Deadlines:
         assert self._input is not None and self._accepted_on is not None
         timing = self._input.timing
-        return await self._store_call(
-            PermitActivities.compute_deadlines,
-            DeadlinesQuery(
-                accepted_on=self._accepted_on,
-                insurance_working_days=timing.insurance_working_days,
-                decision_working_days=timing.decision_working_days,
-                reminder_working_days=list(timing.reminder_working_days),
-                warning_working_days=timing.warning_working_days,
-            ),
+        query = DeadlinesQuery(
+            accepted_on=self._accepted_on,
+            insurance_working_days=timing.insurance_working_days,
+            decision_working_days=timing.decision_working_days,
+            reminder_working_days=list(timing.reminder_working_days),
+            warning_working_days=timing.warning_working_days,
         )
+        if local:  # a calendar lookup: no need for a round trip through the server
+            return await workflow.execute_local_activity_method(
+                PermitActivities.compute_deadlines,
+                query,
+                start_to_close_timeout=LOCAL_ACTIVITY_TIMEOUT,
+                retry_policy=STORE_RETRY,
+                summary=ACTIVITY_SUMMARIES.get("compute_deadlines"),
+            )
+        return await self._store_call(PermitActivities.compute_deadlines, query)
 
     def _apply_deadlines(self, info: Deadlines) -> None:
         self._deadline_info = info

@@ -310,7 +310,7 @@ async def test_the_clerks_inbox_filters_sorts_and_finds_a_plate(stack: Stack) ->
     assert app_id in await inbox(step="preliminary_review", channel="online", status="preliminary_review")
     assert app_id not in await inbox(step="final_review")
     await stack.api.post(f"/v1/applications/{app_id}/decisions", headers=clerk, json={"step": "preliminary_review", "outcome": "approve"})
-    view = (await stack.api.get(f"/v1/applications/{app_id}", headers=clerk)).json()
+    view = await stack.wait_for(app_id, clerk, "awaiting_originals")
     due = view["deadlines"]["insurance"]["due_on"]
     assert app_id in await inbox(due="insurance", due_from=due, due_to=due, sort="insurance_due")
     assert app_id not in await inbox(due="insurance", due_to="2026-01-01")
