@@ -1,6 +1,6 @@
 """The bench's baseline: a workflow with the permit workflow's shape that does nothing.
 
-It runs as many activities, takes as many updates and signals as one permit
+It runs as many activities (and local activities), takes as many updates and signals as one permit
 application does, with empty bodies and Temporal's default data converter, so the
 difference to the real thing is what our own code costs on top of Temporal.
 
@@ -25,6 +25,12 @@ class BarePlan:
     activities: int
     updates: int
     signals: int
+    local_activities: int = 0
+
+
+def share(total: int, phase: int, phases: int) -> int:
+    """This phase's part of `total`, spread evenly over the phases."""
+    return total * (phase + 1) // phases - total * phase // phases
 
 
 @activity.defn
@@ -42,8 +48,10 @@ class BareWorkflow:
         phases = plan.updates + plan.signals + 1
         for phase in range(phases):
             # the activities spread over the phases, as the real one's steps spread between its inputs
-            for _ in range(plan.activities * (phase + 1) // phases - plan.activities * phase // phases):
+            for _ in range(share(plan.activities, phase, phases)):
                 await workflow.execute_activity(nothing, start_to_close_timeout=timedelta(seconds=30))
+            for _ in range(share(plan.local_activities, phase, phases)):
+                await workflow.execute_local_activity(nothing, start_to_close_timeout=timedelta(seconds=5))
             if phase < phases - 1:
                 await workflow.wait_condition(lambda: self.inputs > phase)
         return self.inputs

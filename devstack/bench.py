@@ -19,6 +19,7 @@ import asyncio
 import json
 import os
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -43,9 +44,10 @@ from devstack.processes import ROOT, LocalStack, memory_mb
 N = int(os.environ.get("BENCH_N", "200"))
 CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "50"))
 PROFILE = os.environ.get("BENCH_PROFILE") == "1"
+TIMEOUT_S = float(os.environ.get("BENCH_TIMEOUT_S", "1800"))
 OUT = ROOT / ".data" / "bench"
 DISTRICT = "330382"
-POLL_S = 0.25
+POLL_S = 0.5  # how often a citizen looks at the application, and a clerk at the inbox
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 CLERK_STEPS = ("preliminary_review", "originals_received", "final_review")
 TERMINAL = {"completed", "rejected", "withdrawn", "expired"}
@@ -176,10 +178,14 @@ async def history_stats(client: Client, workflow_ids: list[str]) -> dict[str, fl
         events.append(len(history.events))
         sizes.append(sum(event.ByteSize() for event in history.events))
         kinds.update(EventType.Name(e.event_type) for e in history.events)
+        kinds["local activity"] += sum(
+            1 for e in history.events if e.marker_recorded_event_attributes.marker_name == "core_local_activity"
+        )
     return {
         "events_per_app": statistics.mean(events),
         "bytes_per_app": statistics.mean(sizes),
         "activities_per_app": kinds["EVENT_TYPE_ACTIVITY_TASK_SCHEDULED"] / len(workflow_ids),
+        "local_activities_per_app": kinds["local activity"] / len(workflow_ids),
         "updates_per_app": kinds["EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED"] / len(workflow_ids),
         "signals_per_app": kinds["EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED"] / len(workflow_ids),
     }
@@ -206,7 +212,15 @@ async def run_ours(stack: LocalStack, progress: Progress, count: int, label: str
         clerks = asyncio.create_task(bots.run())
         started = time.perf_counter()
         try:
-            ids = await asyncio.gather(*(one(owner, vehicle) for owner, vehicle in people))
+            async with asyncio.timeout(TIMEOUT_S):
+                walks = asyncio.gather(*(one(owner, vehicle) for owner, vehicle in people))
+                await asyncio.wait([walks, clerks], return_when=asyncio.FIRST_COMPLETED)
+                if clerks.done():
+                    walks.cancel()
+                    clerks.result()  # a clerk bot failed: say why
+                ids = await walks
+        except TimeoutError:
+            raise SystemExit(f"{label}: not all applications completed within {TIMEOUT_S:.0f} s (BENCH_TIMEOUT_S); logs under {(stack.data_dir / 'logs').relative_to(ROOT)}") from None
         finally:
             bots.stopped.set()
         elapsed = time.perf_counter() - started
@@ -287,6 +301,25 @@ def print_table(results: dict[str, Any]) -> None:
             f"{r['history']['events_per_app']:.0f} events and {r['history']['bytes_per_app'] / 1024:.1f} KiB of history per application; "
             f"worker peak RSS {r['worker_peak_rss_mb']:.0f} MiB"
         )
+        console.print(f"  CPU seconds per application: " + ", ".join(f"{part} {s:.3f}" for part, s in sorted(r["cpu_s_per_app"].items(), key=lambda kv: -kv[1])))
+
+
+class CpuMeter:
+    """CPU seconds by part of the stack (and this driver) between two readings."""
+
+    def __init__(self, stack: LocalStack) -> None:
+        self.stack = stack
+        self.last = self._read()
+
+    def _read(self) -> dict[str, float]:
+        times = os.times()
+        return {**self.stack.cpu_by_part(), "bench driver": times.user + times.system}
+
+    def since_last(self) -> dict[str, float]:
+        now = self._read()
+        spent = {part: now[part] - self.last.get(part, 0.0) for part in now}
+        self.last = now
+        return spent
 
 
 def start_profilers(stack: LocalStack, seconds: int) -> list[subprocess.Popen]:
@@ -317,10 +350,16 @@ async def bench() -> dict[str, Any]:
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console) as progress:
             _, warm_ids, _ = await run_ours(stack, progress, 1, "warm-up (one application)")
             shape = await history_stats(client, warm_ids)
-            plan = BarePlan(round(shape["activities_per_app"]), round(shape["updates_per_app"]), round(shape["signals_per_app"]))
+            plan = BarePlan(
+                round(shape["activities_per_app"]), round(shape["updates_per_app"]), round(shape["signals_per_app"]),
+                round(shape["local_activities_per_app"]),
+            )
+            cpu = CpuMeter(stack)
             bare_s, bare_ids, bare = await run_bare(client, plan, progress, N)
+            bare_cpu = cpu.since_last()
             profilers = start_profilers(stack, 600) if PROFILE else []
             ours_s, ours_ids, ours = await run_ours(stack, progress, N, "ours: citizens and clerk bots over HTTP")
+            ours_cpu = cpu.since_last()
             for profiler in profilers:
                 profiler.send_signal(2)
                 profiler.wait(timeout=60)
@@ -334,11 +373,13 @@ async def bench() -> dict[str, Any]:
                 "seconds": ours_s, "apps_per_s": N / ours_s, "worker_peak_rss_mb": worker_peak,
                 "latency_ms": {name: ours.summary(name) for name in ("submit", "decision", "view", "inbox")},
                 "responses": dict(ours.statuses),
+                "cpu_s_per_app": {part: seconds / N for part, seconds in ours_cpu.items() if seconds},
                 "history": await history_stats(client, ours_ids),
             },
             "bare": {
                 "seconds": bare_s, "apps_per_s": N / bare_s, "worker_peak_rss_mb": bare_peak,
                 "latency_ms": {name: bare.summary(name) for name in ("start", "update")},
+                "cpu_s_per_app": {part: seconds / N for part, seconds in bare_cpu.items() if seconds},
                 "history": await history_stats(client, bare_ids),
             },
         }
@@ -350,7 +391,12 @@ async def bench() -> dict[str, Any]:
         stack.stop()
 
 
+def _interrupted(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # so that the stack is stopped on the way out
+
+
 def main() -> None:
+    signal.signal(signal.SIGTERM, _interrupted)
     results = asyncio.run(bench())
     print_table(results)
     console.print(f"results: {(OUT / 'results.json').relative_to(ROOT)}, chart: {(OUT / 'latency.png').relative_to(ROOT)}")

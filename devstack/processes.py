@@ -56,6 +56,23 @@ def memory_mb(pid: int) -> tuple[float, float]:
     return values.get("VmRSS", 0.0), values.get("VmHWM", 0.0)
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU seconds of a process and its live children."""
+    import psutil
+
+    try:
+        process = psutil.Process(pid)
+        total = sum(process.cpu_times()[:2])
+        for child in process.children(recursive=True):
+            try:
+                total += sum(child.cpu_times()[:2])
+            except psutil.NoSuchProcess:
+                pass
+        return total
+    except psutil.NoSuchProcess:
+        return 0.0
+
+
 def temporal_args(db_file: Path, port: int, ui_port: int, codec_url: str | None) -> list[str]:
     """The dev server on a SQLite file (WAL), with the project's search attributes."""
     args = [
@@ -226,6 +243,15 @@ class LocalStack:
     def start_api(self) -> None:
         proc = self.processes.start("api", [sys.executable, "-m", "api"], self.service_env())
         wait_for_port(self.api_port, "the API", proc)
+
+    def cpu_by_part(self) -> dict[str, float]:
+        """CPU seconds used so far by each part of the stack (PostgreSQL only when private)."""
+        parts = {name.split("#")[0]: 0.0 for name in self.processes.running}
+        for name, proc in self.processes.running.items():
+            parts[name.split("#")[0]] += cpu_seconds(proc.pid)
+        if self.postgres is not None and (pid := self.postgres.server.get_pid()):
+            parts["postgres"] = cpu_seconds(pid)
+        return parts
 
     def worker_pids(self) -> list[int]:
         return [proc.pid for name, proc in self.processes.running.items() if name.startswith("worker#")]
