@@ -43,7 +43,7 @@ async def start() -> AsyncIterator[Starter]:
 
 HISTORIES = Path(__file__).parent / "histories"
 # Bumped with each versioned change; histories of earlier versions stay and must still replay.
-HISTORY_VERSION = 3
+HISTORY_VERSION = 4
 
 
 def replayer() -> Replayer:
