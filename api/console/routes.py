@@ -371,7 +371,22 @@ async def read_application(
     """The application: what it waits for, deadlines, materials, documents, timeline, decision forms."""
     step, _, outcome = done.partition(".")
     notice = labels.OUTCOMES.get((step, outcome))
+    if notice is not None:
+        await _projection_past(resources, principal, application_id, step)
     return await _application_page(request, resources, principal, application_id, notice=notice)
+
+
+async def _projection_past(resources: ResourcesDep, principal: Principal, application_id: str, step: str, wait_s: float = 3.0) -> None:
+    """Just after a decision: give the projection a moment to show what the decision led to.
+
+    The workflow answers the clerk as soon as it has moved on and projects the new state
+    after the paperwork of the step (documents, SMS), usually within a fraction of a second.
+    """
+    for _ in range(int(wait_s / 0.1)):
+        row = await application_for(resources, principal, application_id)
+        if row.view.get("step") != step:
+            return
+        await asyncio.sleep(0.1)
 
 
 @router.post("/applications/{application_id}/decisions")

@@ -139,7 +139,8 @@ async def world(stack: Stack, signer: Signer) -> dict:
         f"/v1/applications/{application.application_id}/decisions", headers=clerk,
         json={"step": "preliminary_review", "outcome": "approve"},
     )
-    view = decided.json()
+    assert decided.status_code == 200, decided.text
+    view = await stack.wait_for(application.application_id, clerk, "awaiting_originals")  # with the acceptance documents
     return {
         "application_id": application.application_id,
         "document_id": view["documents"][0]["document_id"],

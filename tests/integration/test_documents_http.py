@@ -43,9 +43,9 @@ async def issued(stack: Stack, app: Submitted, kind: str) -> str:
 
 
 async def test_the_one_time_notice_reads_back_and_its_printed_code_verifies(stack: Stack) -> None:
-    app, view = await decided(stack, "approve")
+    app, view = await decided(stack, "approve")  # the decision answers with the deadlines
     application_id, applicant = app.application_id, app.applicant
-    document_id = document_of(view, "insurance_one_time_notice")
+    document_id = await issued(stack, app, "insurance_one_time_notice")
 
     response = await stack.api.get(f"/v1/documents/{document_id}", headers=applicant)
     assert response.status_code == 200 and response.headers["content-type"] == "application/pdf"
