@@ -15,7 +15,8 @@ Then it checks, from the sandbox's and the store's own records: the ending of ea
 application; one permit number per completed application and none otherwise; one
 usage-nature change per application that reached PSB and one reversal per such
 application that ended without a permit; one one-time-notice SMS per accepted
-application; an audit record for every action the API confirmed. The last line is
+application; one courier shipment per such application (the permit, or the originals
+back); an audit record for every action the API confirmed. The last line is
 `chaos: applications=<M> as_steered=<k> lost=<l> duplicated=<d> server_errors=<e>`.
 """
 
@@ -37,6 +38,7 @@ from typing import Any
 
 import asyncpg
 import httpx
+from temporalio.client import Client, WorkflowExecutionStatus
 
 from devstack.people import new_citizen, new_vehicle
 from devstack.processes import ROOT, LocalStack
@@ -245,6 +247,18 @@ class Monkey:
                 self.say("PostgreSQL is back")
 
 
+async def closed(stack: LocalStack, cases: list[Case], timeout_s: float = 180) -> None:
+    """Wait until every workflow has finished closing down (a reversal and a return follow the ending)."""
+    client = await Client.connect(stack.temporal_address)
+    end = time.monotonic() + timeout_s
+    for case in cases:
+        if case.application_id is None:
+            continue
+        handle = client.get_workflow_handle(f"permit-{case.application_id}")
+        while (await handle.describe()).status == WorkflowExecutionStatus.RUNNING and time.monotonic() < end:
+            await asyncio.sleep(0.5)
+
+
 async def verify(cases: list[Case], stack: LocalStack, sandbox: httpx.AsyncClient, report: Report) -> None:
     """Judge by the sandbox's and the store's records, not by what the workflows say."""
     records = (await sandbox.get("/sandbox/records")).json()
@@ -256,14 +270,32 @@ async def verify(cases: list[Case], stack: LocalStack, sandbox: httpx.AsyncClien
         per_vehicle = await connection.fetchval("SELECT count(*) - count(DISTINCT vin_digest) FROM applications")
     finally:
         await connection.close()
-    changes = Counter((job["reference"], job["target_nature"]) for job in records["usage_changes"] if job["status"] == "completed")
-    notices = Counter(message["phone"] for message in records["sms"] if ONE_TIME_NOTICE in message["text"])
-    report.duplicated += per_vehicle
+    judge(cases, Records(statuses, permits, audited, per_vehicle, records["usage_changes"], records["sms"], records["shipments"]), report)
+
+
+@dataclass
+class Records:
+    """What the store and the departments hold after a drill."""
+
+    statuses: dict[str, str]
+    permits: Counter[str]
+    audited: Counter[tuple[str, str]]
+    extra_per_vehicle: int
+    usage_changes: list[dict[str, Any]]
+    sms: list[dict[str, Any]]
+    shipments: list[dict[str, Any]] = field(default_factory=list)
+
+
+def judge(cases: list[Case], records: Records, report: Report) -> None:
+    changes = Counter((job["reference"], job["target_nature"]) for job in records.usage_changes if job["status"] == "completed")
+    notices = Counter(message["phone"] for message in records.sms if ONE_TIME_NOTICE in message["text"])
+    shipments = Counter(shipment["reference"] for shipment in records.shipments)
+    report.duplicated += records.extra_per_vehicle
     for case in cases:
         app = case.application_id
-        if app is None or app not in statuses or statuses[app] not in TERMINAL:
+        if app is None or app not in records.statuses or records.statuses[app] not in TERMINAL:
             report.lost += 1
-            report.problems.append(f"{case.steer}: {app} ended nowhere (store: {statuses.get(app or '')})")
+            report.problems.append(f"{case.steer}: {app} ended nowhere (store: {records.statuses.get(app or '')})")
             continue
         reached_psb = case.steer != "rejected_preliminary"
         expected = {
@@ -272,16 +304,18 @@ async def verify(cases: list[Case], stack: LocalStack, sandbox: httpx.AsyncClien
             "changes": int(reached_psb),
             "reversals": int(reached_psb and case.steer != "completed"),
             "notices": int(reached_psb),
+            "shipments": int(reached_psb),  # the permit to the owner, or the originals back
         }
         found = {
-            "ending": statuses[app],
-            "permits": permits[app],
+            "ending": records.statuses[app],
+            "permits": records.permits[app],
             "changes": changes[(app, RIDE_HAILING)],
             "reversals": changes[(app, PRIVATE)],
             "notices": notices[case.owner["phone"]],
+            "shipments": shipments[app],
         }
-        doubled = [key for key in ("permits", "changes", "reversals", "notices") if found[key] > max(1, expected[key])]
-        missing_audit = [action for action in case.confirmed if not audited[(action, app)]]
+        doubled = [key for key in ("permits", "changes", "reversals", "notices", "shipments") if found[key] > max(1, expected[key])]
+        missing_audit = [action for action in case.confirmed if not records.audited[(action, app)]]
         report.duplicated += len(doubled)
         if found == expected and not missing_audit:
             report.as_steered += 1
@@ -337,7 +371,7 @@ async def run_drill(drill: Drill, data_dir: Path, say=print) -> Report:
             monkey.stopped.set()
             await chaos
             await sandbox.delete("/sandbox/faults")
-            await asyncio.sleep(2)  # the last projections and callbacks settle
+            await closed(stack, cases)
             await verify(cases, stack, sandbox, report)
     finally:
         await asyncio.to_thread(stack.stop)

@@ -1,0 +1,60 @@
+"""A small `make chaos` in every test run: five applications, one to each ending, one worker SIGKILL.
+
+The stack runs as separate processes (dev server, private PostgreSQL, sandbox failing 30% of
+calls 200 ms late, worker, API); the verdict comes from the sandbox's and the store's records.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from devstack.chaos import STEERS, Case, Drill, Records, Report, judge, run_drill
+
+pytestmark = pytest.mark.timeout(400)
+
+
+async def test_a_small_drill_ends_every_application_as_steered(tmp_path) -> None:
+    drill = Drill(
+        applications=len(STEERS), worker_kills=1, kill_every_s=(3.0, 5.0),
+        restart_temporal_at_s=None, restart_postgres_at_s=None,
+        insurance_deadline_s=25.0, concurrency=len(STEERS), timeout_s=300.0,
+    )
+    report = await run_drill(drill, tmp_path / "chaos")
+
+    assert report.problems == []
+    assert report.line == f"chaos: applications={len(STEERS)} as_steered={len(STEERS)} lost=0 duplicated=0 server_errors=0"
+    assert report.faults["worker SIGKILL"] == 1
+
+
+def _case(steer: str, app: str, phone: str, confirmed: list[str]) -> Case:
+    return Case(steer, {"name": "李四", "id_number": "x", "phone": phone}, {}, application_id=app, confirmed=confirmed)
+
+
+def test_the_judge_counts_doubles_losses_and_missing_audit() -> None:
+    cases = [
+        _case("completed", "a1", "13900000001", ["application.submit"]),
+        _case("withdrawn", "a2", "13900000002", ["application.submit", "application.withdraw"]),
+        _case("expired", "a3", "13900000003", ["application.submit"]),
+    ]
+    notice = "您的网约车运输证联办申请已受理。容缺材料：承运人责任险。"
+    records = Records(
+        statuses={"a1": "completed", "a2": "withdrawn", "a3": "awaiting_insurance"},
+        permits=Counter({"a1": 2}),  # a second permit number for one application
+        audited=Counter({("application.submit", "a1"): 1, ("application.submit", "a2"): 1}),  # the withdrawal's is missing
+        extra_per_vehicle=0,
+        usage_changes=[
+            {"reference": "a1", "target_nature": "预约出租客运", "status": "completed"},
+            {"reference": "a2", "target_nature": "预约出租客运", "status": "completed"},
+            {"reference": "a2", "target_nature": "非营运", "status": "completed"},
+        ],
+        sms=[{"phone": "13900000001", "text": notice}, {"phone": "13900000002", "text": notice}],
+        shipments=[{"reference": "a1"}, {"reference": "a2"}],
+    )
+    report = Report(applications=3)
+
+    judge(cases, records, report)
+
+    assert (report.as_steered, report.lost, report.duplicated) == (0, 1, 1)
+    assert any("audit missing ['application.withdraw']" in problem for problem in report.problems)
