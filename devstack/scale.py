@@ -1,0 +1,200 @@
+"""`make scale`: many applications parked in `awaiting_insurance` on one worker.
+
+A fresh stack under `.data/scale/` with one worker. SCALE_N (default 20,000) window
+applications are submitted over HTTP and accepted by a clerk bot; PSB changes the usage
+nature at once, so each parks in `awaiting_insurance` with its timers (insurance deadline,
+reminders, decision clock) running. Then it reports the worker's RSS, the p99 of the
+application view, and, after a SIGKILL and a fresh worker, how long it takes until every
+application has resumed: each owner buys the policy, the insurer calls back, and the
+workflow, no longer in any worker's cache, is replayed and moves to `final_review`.
+Results go to `.data/scale/results.json`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import shutil
+import signal
+import sys
+import time
+import uuid
+from typing import Any
+
+import asyncpg
+import httpx
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from devstack.bench import PNG, Latencies, checked
+from devstack.people import new_citizen, new_vehicle
+from devstack.processes import ROOT, LocalStack, memory_mb
+
+N = int(os.environ.get("SCALE_N", "20000"))
+CONCURRENCY = int(os.environ.get("SCALE_CONCURRENCY", "100"))
+VIEW_SAMPLES = 2000
+OUT = ROOT / ".data" / "scale"
+DISTRICT = "330382"
+
+console = Console(stderr=True)
+
+
+def save(results: dict[str, Any]) -> None:
+    """Results so far (a long run reports each phase as it ends)."""
+    (OUT / "results.json").write_text(json.dumps(results, indent=2))
+
+
+async def count(database_url: str, status: str) -> int:
+    connection = await asyncpg.connect(database_url)
+    try:
+        return await connection.fetchval("SELECT count(*) FROM applications WHERE status = $1", status)
+    finally:
+        await connection.close()
+
+
+async def wait_until(database_url: str, status: str, n: int, progress: Progress, label: str, timeout_s: float) -> float:
+    """Seconds until `n` applications are in `status` (read from the store's projection)."""
+    task = progress.add_task(label, total=n)
+    started = time.perf_counter()
+    while (done := await count(database_url, status)) < n:
+        progress.update(task, completed=done)
+        if time.perf_counter() - started > timeout_s:
+            raise SystemExit(f"only {done} of {n} applications reached {status} within {timeout_s:.0f} s")
+        await asyncio.sleep(1)
+    progress.update(task, completed=n)
+    return time.perf_counter() - started
+
+
+async def park(api: httpx.AsyncClient, sandbox: httpx.AsyncClient, progress: Progress) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """N window applications of one owner, each accepted by the clerk bot as soon as it is in review."""
+    owner = new_citizen(DISTRICT)
+    qr = checked(await sandbox.post("/sandbox/eid/qr", json=owner), 201).json()["qr_token"]
+    token = checked(await api.post("/v1/auth/eid", json={"qr_token": qr}), 200).json()["access_token"]
+    applicant = {"Authorization": f"Bearer {token}"}
+    clerk_token = checked(await api.post("/v1/dev/token", json={"role": "transport_clerk", "sub": "scale-clerk", "district": DISTRICT}), 200)
+    clerk = {"Authorization": f"Bearer {clerk_token.json()['access_token']}"}
+    gate = asyncio.Semaphore(CONCURRENCY)
+    task = progress.add_task("submitted and accepted", total=N)
+    parked: list[dict[str, Any]] = []
+
+    async def one() -> None:
+        async with gate:
+            vehicle = checked(await sandbox.post("/sandbox/vehicles", json=new_vehicle(owner)), 201).json()
+            materials = {}
+            for kind in ("registration_certificate", "driving_license"):
+                uploaded = await api.post("/v1/materials", headers=applicant, data={"kind": kind}, files={"file": ("scan.png", PNG, "image/png")})
+                materials[kind] = checked(uploaded, 201).json()["material_id"]
+            body = {
+                "vehicle": {"plate": vehicle["plate"], "vin": vehicle["vin"]},
+                "district": DISTRICT,
+                "channel": "window",
+                "delivery": {"method": "pickup"},
+                "materials": materials,
+                "insurance_commitment": True,
+            }
+            created = await api.post("/v1/applications", json=body, headers={**applicant, "Idempotency-Key": uuid.uuid4().hex})
+            application_id = checked(created, 201).json()["application_id"]
+            while True:
+                await asyncio.sleep(2)
+                view = checked(await api.get(f"/v1/applications/{application_id}", headers=applicant), 200).json()
+                if view["step"] == "preliminary_review":
+                    break
+            path = f"/v1/applications/{application_id}/decisions"
+            checked(await api.post(path, headers=clerk, json={"step": "preliminary_review", "outcome": "approve"}), 200)
+            parked.append({"application_id": application_id, "vin": vehicle["vin"], "plate": vehicle["plate"]})
+            progress.advance(task)
+
+    await asyncio.gather(*(one() for _ in range(N)))
+    return parked, applicant
+
+
+async def scale() -> dict[str, Any]:
+    shutil.rmtree(OUT / "run", ignore_errors=True)
+    OUT.mkdir(parents=True, exist_ok=True)
+    stack = LocalStack(
+        OUT / "run",
+        database_url=os.environ.get("SCALE_DATABASE_URL"),
+        env={"RATE_LIMIT_SUBMISSIONS": str(N + 10), "RATE_LIMIT_UPLOADS": str(2 * N + 10), "POLL_USAGE_CHANGE_S": "30", "UPDATE_TIMEOUT_S": "120"},
+        sandbox_env={"SANDBOX_CALLBACK_ATTEMPTS": "10"},
+    )
+    try:
+        await asyncio.to_thread(stack.start)
+        limits = httpx.Limits(max_connections=CONCURRENCY + 20)
+        async with (
+            httpx.AsyncClient(base_url=stack.api_url, timeout=120, limits=limits) as api,
+            httpx.AsyncClient(base_url=stack.sandbox_url, timeout=120, limits=limits) as sandbox,
+        ):
+            with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console) as progress:
+                started = time.perf_counter()
+                parked, applicant = await park(api, sandbox, progress)
+                parked_s = await wait_until(stack.database_url, "awaiting_insurance", N, progress, "parked in awaiting_insurance", 3600)
+                parking_s = time.perf_counter() - started
+                await asyncio.sleep(10)  # let the worker settle before reading its memory
+                worker_pid = stack.worker_pids()[0]
+                rss, peak = memory_mb(worker_pid)
+
+                latencies = Latencies()
+                sample = random.sample(parked, min(VIEW_SAMPLES, len(parked)))
+                gate = asyncio.Semaphore(20)
+
+                async def look(app: dict[str, Any]) -> None:
+                    async with gate, latencies.timed("view"):
+                        checked(await api.get(f"/v1/applications/{app['application_id']}", headers=applicant), 200)
+
+                await asyncio.gather(*(look(app) for app in sample))
+                save({"n": N, "parking_s": parking_s, "worker_rss_mb": rss, "worker_peak_rss_mb": peak, "view_ms": latencies.summary("view")})
+
+                console.print("SIGKILL the worker; a fresh one starts with an empty cache")
+                stack.processes.kill(next(n for n in stack.processes.running if n.startswith("worker#")), signal.SIGKILL)
+                stack.start_worker()
+                restarted = time.perf_counter()
+                buy_task = progress.add_task("policies bought (insurer calls back)", total=len(parked))
+
+                async def buy(app: dict[str, Any]) -> None:
+                    async with gate:
+                        checked(await sandbox.post("/sandbox/insurance/policies", json={"vin": app["vin"], "plate": app["plate"]}), 201)
+                    progress.advance(buy_task)
+
+                gate = asyncio.Semaphore(50)
+                await asyncio.gather(*(buy(app) for app in parked))
+                bought_s = time.perf_counter() - restarted
+                await wait_until(stack.database_url, "final_review", N, progress, "resumed to final_review", 3600)
+                resumed_s = time.perf_counter() - restarted
+                new_rss, new_peak = memory_mb(stack.worker_pids()[0])
+        view = latencies.summary("view")
+        return {
+            "n": N,
+            "parking_s": parking_s,
+            "parked_per_s": N / parking_s,
+            "waited_for_last_parked_s": parked_s,
+            "worker_rss_mb": rss,
+            "worker_peak_rss_mb": peak,
+            "view_ms": view,
+            "resume": {"policies_bought_s": bought_s, "all_resumed_s": resumed_s, "resumed_per_s": N / resumed_s,
+                       "worker_rss_mb_after": new_rss, "worker_peak_rss_mb_after": new_peak},
+        }
+    finally:
+        await asyncio.to_thread(stack.stop)
+
+
+def main() -> None:
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    results = asyncio.run(scale())
+    save(results)
+    r = results["resume"]
+    print(
+        f"parked {results['n']} applications in {results['parking_s']:.0f} s ({results['parked_per_s']:.1f}/s); "
+        f"worker RSS {results['worker_rss_mb']:.0f} MiB (peak {results['worker_peak_rss_mb']:.0f} MiB); "
+        f"view p50/p99 {results['view_ms']['p50']:.1f}/{results['view_ms']['p99']:.1f} ms; "
+        f"after a worker restart all resumed in {r['all_resumed_s']:.0f} s ({r['resumed_per_s']:.1f}/s, policies bought in {r['policies_bought_s']:.0f} s), "
+        f"new worker RSS {r['worker_rss_mb_after']:.0f} MiB",
+        flush=True,
+    )
+    print(f"scale: n={results['n']} worker_rss_mb={results['worker_rss_mb']:.0f} view_p99_ms={results['view_ms']['p99']:.1f} resume_s={r['all_resumed_s']:.0f}")
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()

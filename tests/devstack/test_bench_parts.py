@@ -1,0 +1,28 @@
+"""The bench's arithmetic and the bare baseline's shape."""
+
+from hypothesis import given, strategies as st
+
+from devstack.bare import share
+from devstack.bench import percentile
+from devstack.people import unique_plate
+from domain.validators import validate_plate
+
+
+def test_percentiles_are_nearest_rank() -> None:
+    values = [float(v) for v in range(1, 101)]
+    assert (percentile(values, 50), percentile(values, 95), percentile(values, 99)) == (50.0, 95.0, 99.0)
+    assert percentile([7.0], 99) == 7.0
+    assert percentile([1.0, 2.0, 3.0], 99) == 3.0
+
+
+@given(total=st.integers(0, 500), phases=st.integers(1, 20))
+def test_the_bare_workflow_spreads_every_activity_over_its_phases(total: int, phases: int) -> None:
+    parts = [share(total, phase, phases) for phase in range(phases)]
+    assert sum(parts) == total
+    assert max(parts) - min(parts) <= 1
+
+
+def test_synthetic_plates_are_valid_and_never_repeat() -> None:
+    plates = [unique_plate() for _ in range(5000)]
+    assert len(set(plates)) == len(plates)
+    assert all(validate_plate(plate) == plate for plate in plates[:200])
