@@ -9,20 +9,16 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 from config import get_settings
-from workflows.search_attributes import cli_flags
+from devstack.processes import port_in_use, temporal_args, wait_for_port
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / ".data"
-BIN = Path(sys.executable).parent
-
-SEARCH_ATTRIBUTES = cli_flags()
 
 TEMPORAL_PORT = int(os.environ.get("TEMPORAL_PORT", "7233"))
 TEMPORAL_UI_PORT = int(os.environ.get("TEMPORAL_UI_PORT", "8233"))
@@ -32,23 +28,6 @@ API_PORT = int(os.environ.get("API_PORT", "8000"))
 
 def say(text: str) -> None:
     print(f"[make run] {text}", flush=True)
-
-
-def wait_for_port(port: int, what: str, proc: subprocess.Popen, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"{what} exited with code {proc.returncode}; see .data/logs/")
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.2)
-    raise SystemExit(f"{what} did not open port {port} within {timeout:.0f}s")
-
-
-def port_in_use(port: int) -> bool:
-    with socket.socket() as s:
-        return s.connect_ex(("127.0.0.1", port)) == 0
 
 
 class Stack:
@@ -106,22 +85,9 @@ def main() -> None:
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, _interrupt)
     try:
-        temporal_args = [
-            str(BIN / "temporal"), "server", "start-dev",
-            "--db-filename", str(DATA / "temporal.sqlite"),
-            "--sqlite-pragma", "journal_mode=wal",
-            "--sqlite-pragma", "synchronous=1",
-            "--port", str(TEMPORAL_PORT),
-            "--ui-port", str(TEMPORAL_UI_PORT),
-            "--ip", "127.0.0.1",
-            "--ui-disable-news-fetch",
-            "--ui-codec-endpoint", f"http://127.0.0.1:{API_PORT}/codec",
-            "--log-level", "warn",
-        ]
-        for name, kind in SEARCH_ATTRIBUTES.items():
-            temporal_args += ["--search-attribute", f"{name}={kind}"]
+        temporal = temporal_args(DATA / "temporal.sqlite", TEMPORAL_PORT, TEMPORAL_UI_PORT, f"http://127.0.0.1:{API_PORT}/codec")
         say("starting the Temporal dev server")
-        proc = stack.start("temporal", temporal_args, dict(os.environ))
+        proc = stack.start("temporal", temporal, dict(os.environ))
         wait_for_port(TEMPORAL_PORT, "Temporal", proc)
 
         database_url = stack.database_url()
