@@ -39,7 +39,7 @@ from temporalio.client import Client
 
 from devstack.bare import BarePlan, BareWorkflow
 from devstack.people import new_citizen, new_vehicle
-from devstack.processes import ROOT, LocalStack, memory_mb
+from devstack.processes import ROOT, LocalStack, client_limits, memory_mb
 
 N = int(os.environ.get("BENCH_N", "200"))
 CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "50"))
@@ -193,7 +193,7 @@ async def history_stats(client: Client, workflow_ids: list[str]) -> dict[str, fl
 
 async def run_ours(stack: LocalStack, progress: Progress, count: int, label: str) -> tuple[float, list[str], Latencies]:
     latencies = Latencies()
-    limits = httpx.Limits(max_connections=CONCURRENCY * 2 + 10)
+    limits = client_limits(CONCURRENCY * 2 + 10)
     async with (
         httpx.AsyncClient(base_url=stack.api_url, timeout=60, limits=limits) as api,
         httpx.AsyncClient(base_url=stack.sandbox_url, timeout=60, limits=limits) as sandbox,

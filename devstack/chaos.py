@@ -41,7 +41,7 @@ import httpx
 from temporalio.client import Client, WorkflowExecutionStatus
 
 from devstack.people import new_citizen, new_vehicle
-from devstack.processes import ROOT, LocalStack
+from devstack.processes import ROOT, LocalStack, client_limits
 from domain.statuses import USAGE_PRIVATE as PRIVATE, USAGE_RIDE_HAILING as RIDE_HAILING
 from sandbox.runtime import SERVICES
 
@@ -340,8 +340,8 @@ async def run_drill(drill: Drill, data_dir: Path, say=print) -> Report:
     try:
         await asyncio.to_thread(stack.start)
         async with (
-            httpx.AsyncClient(base_url=stack.api_url, timeout=30) as client,
-            httpx.AsyncClient(base_url=stack.sandbox_url, timeout=30) as sandbox,
+            httpx.AsyncClient(base_url=stack.api_url, timeout=30, limits=client_limits()) as client,
+            httpx.AsyncClient(base_url=stack.sandbox_url, timeout=30, limits=client_limits()) as sandbox,
         ):
             api = Api(client, report, postgres_down)
             cases = []

@@ -17,10 +17,21 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
+
 from workflows.search_attributes import cli_flags
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
+
+
+def client_limits(max_connections: int = 100) -> httpx.Limits:
+    """Connection limits for the drivers' HTTP clients.
+
+    uvicorn closes idle keep-alive connections after 5 s, httpx's default expiry; a client
+    reusing one just then gets a ReadError. Expiring ours sooner avoids the race.
+    """
+    return httpx.Limits(max_connections=max_connections, keepalive_expiry=2.0)
 
 
 def free_port() -> int:

@@ -30,7 +30,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from devstack.bench import PNG, Latencies, checked
 from devstack.people import new_citizen, new_vehicle
-from devstack.processes import ROOT, LocalStack, memory_mb
+from devstack.processes import ROOT, LocalStack, client_limits, memory_mb
 
 N = int(os.environ.get("SCALE_N", "20000"))
 CONCURRENCY = int(os.environ.get("SCALE_CONCURRENCY", "100"))
@@ -121,7 +121,7 @@ async def scale() -> dict[str, Any]:
     )
     try:
         await asyncio.to_thread(stack.start)
-        limits = httpx.Limits(max_connections=CONCURRENCY + 20)
+        limits = client_limits(CONCURRENCY + 20)
         async with (
             httpx.AsyncClient(base_url=stack.api_url, timeout=120, limits=limits) as api,
             httpx.AsyncClient(base_url=stack.sandbox_url, timeout=120, limits=limits) as sandbox,
