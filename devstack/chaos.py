@@ -65,7 +65,7 @@ class Drill:
     postgres_down_s: float = 6.0
     error_rate: float = 0.3
     latency_ms: int = 200
-    insurance_deadline_s: float = 150.0
+    insurance_deadline_s: float = 300.0  # long enough for the slowest PSB change under the faults
     concurrency: int = 50
     timeout_s: float = 1200.0
 
@@ -135,8 +135,13 @@ class Api:
 
 async def walk(case: Case, api: Api, sandbox: httpx.AsyncClient, clerk: dict[str, str], deadline: float) -> None:
     """One application, steered to its ending; every step is retried until it takes."""
-    qr = (await sandbox.post("/sandbox/eid/qr", json=case.owner)).json()["qr_token"]
-    signed_in = await api.call("POST", "/v1/auth/eid", json={"qr_token": qr})
+    while True:  # a QR code is good once: when the sign-in failed after using it, the citizen scans a new one
+        qr = (await sandbox.post("/sandbox/eid/qr", json=case.owner)).json()["qr_token"]
+        signed_in = await api.call("POST", "/v1/auth/eid", json={"qr_token": qr})
+        if signed_in.status_code == 200:
+            break
+        if signed_in.status_code != 401:
+            raise RuntimeError(f"sign-in refused: {signed_in.status_code} {signed_in.text[:200]}")
     applicant = {"Authorization": f"Bearer {signed_in.json()['access_token']}"}
     materials = {}
     for kind in ("registration_certificate", "driving_license"):
