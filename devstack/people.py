@@ -10,6 +10,7 @@ from domain.validators import id_check_character, vin_check_digit
 
 PLATE_ALPHABET = "0123456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no I or O on plates
 _serial = itertools.count(random.randrange(34**4))
+_vin_serial = itertools.count(random.randrange(10**6))
 
 
 def new_citizen(district: str = "330382") -> dict[str, str]:
@@ -27,7 +28,7 @@ def unique_plate() -> str:
 
 
 def new_vehicle(owner: dict[str, str], **overrides: Any) -> dict[str, Any]:
-    body = "LGXCE4CB" + "_" + f"P{random.randint(10**6, 10**7 - 1)}"
+    body = "LGXCE4CB" + "_" + f"P{next(_vin_serial) % 10**7:07d}"  # unique in this process, as the plate
     vin = body.replace("_", vin_check_digit(body.replace("_", "0")))
     return {
         "plate": unique_plate(),

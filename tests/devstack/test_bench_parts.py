@@ -4,8 +4,8 @@ from hypothesis import given, strategies as st
 
 from devstack.bare import share
 from devstack.bench import percentile
-from devstack.people import unique_plate
-from domain.validators import validate_plate
+from devstack.people import new_citizen, new_vehicle, unique_plate
+from domain.validators import validate_plate, validate_vin
 
 
 def test_percentiles_are_nearest_rank() -> None:
@@ -22,7 +22,10 @@ def test_the_bare_workflow_spreads_every_activity_over_its_phases(total: int, ph
     assert max(parts) - min(parts) <= 1
 
 
-def test_synthetic_plates_are_valid_and_never_repeat() -> None:
+def test_synthetic_plates_and_vins_are_valid_and_never_repeat() -> None:
     plates = [unique_plate() for _ in range(5000)]
     assert len(set(plates)) == len(plates)
     assert all(validate_plate(plate) == plate for plate in plates[:200])
+    vins = [new_vehicle(new_citizen())["vin"] for _ in range(30000)]  # a scale run's worth: no two alike
+    assert len(set(vins)) == len(vins)
+    assert all(validate_vin(vin) == vin for vin in vins[:200])
