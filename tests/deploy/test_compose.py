@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from config import Settings
-from devstack.__main__ import SEARCH_ATTRIBUTES
+from devstack.processes import temporal_args
 from sandbox.settings import SandboxSettings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -88,5 +88,8 @@ def test_production_runs_with_production_settings() -> None:
 
 def test_search_attributes_match_the_local_run() -> None:
     command = " ".join(SERVICES["temporal-search-attributes"]["command"])
-    for attribute, kind in SEARCH_ATTRIBUTES.items():
-        assert f"{attribute}={kind}" in command
+    local = temporal_args(Path("temporal.sqlite"), 7233, 8233, None)
+    registered = [local[i + 1] for i, flag in enumerate(local) if flag == "--search-attribute"]
+    assert len(registered) == 7
+    for attribute in registered:
+        assert attribute in command
