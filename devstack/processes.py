@@ -171,6 +171,8 @@ class PrivatePostgres:
 
     def close(self) -> None:
         self.server._cleanup()
+        if (self.pgdata / "postmaster.pid").exists():  # started again by `start`, which pgserver does not know of
+            self.stop()
 
 
 @dataclass
