@@ -32,6 +32,10 @@ class Settings(BaseSettings):
     task_queue: str = "permit-applications"
     departments_url: str = "http://127.0.0.1:8001"
 
+    # Workflows a worker keeps in memory between tasks: about 0.6 MiB each (make scale);
+    # one not cached is replayed from its history at its next task.
+    worker_max_cached_workflows: int = Field(default=1000, ge=0)
+
     # The worker's Temporal SDK metrics (Prometheus); empty to disable.
     worker_metrics_bind: str | None = "127.0.0.1:9464"
 

@@ -28,13 +28,16 @@ log = structlog.get_logger(__name__)
 GRACEFUL_SHUTDOWN = timedelta(seconds=20)
 
 
-def build_worker(client: Client, task_queue: str, activities: PermitActivities) -> Worker:
+def build_worker(
+    client: Client, task_queue: str, activities: PermitActivities, *, max_cached_workflows: int = 1000
+) -> Worker:
     return Worker(
         client,
         task_queue=task_queue,
         workflows=[PermitApplicationWorkflow],
         activities=activities.all(),
         graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
+        max_cached_workflows=max_cached_workflows,
     )
 
 
@@ -46,7 +49,10 @@ async def run(settings: Settings) -> None:
     departments = Departments.http(settings.departments_url)
     client = await connect(settings, metrics_bind=settings.worker_metrics_bind)
     store = Store(pool, digest_key=settings.data_digest_key)
-    worker = build_worker(client, settings.task_queue, PermitActivities(departments, store, store.load_calendar))
+    worker = build_worker(
+        client, settings.task_queue, PermitActivities(departments, store, store.load_calendar),
+        max_cached_workflows=settings.worker_max_cached_workflows,
+    )
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, lambda: asyncio.ensure_future(worker.shutdown()))

@@ -16,8 +16,10 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from activities.permit import PermitActivities
 from tests.conftest import settings_for_tests
 from tests.workflows.fakes import FakeWorld, application_input
+from workers.main import build_worker
 from workers.temporal import data_converter, runtime
 from workflows.permit_application import PermitApplicationWorkflow
 
@@ -104,3 +106,10 @@ async def test_sigterm_stops_the_worker_within_the_graceful_window(dev_server_en
     rest, _ = await asyncio.wait_for(process.communicate(), timeout=25)
     assert process.returncode == 0, (output + rest).decode()
     assert b"worker.stopped" in rest
+
+
+async def test_the_workflow_cache_size_comes_from_the_settings(dev_server_env: WorkflowEnvironment) -> None:
+    settings = settings_for_tests(worker_max_cached_workflows=250)
+    activities = PermitActivities(None, None, None)  # type: ignore[arg-type]  # nothing runs
+    worker = build_worker(dev_server_env.client, "cache-size", activities, max_cached_workflows=settings.worker_max_cached_workflows)
+    assert worker.config()["max_cached_workflows"] == 250
