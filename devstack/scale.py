@@ -5,8 +5,8 @@ applications are submitted over HTTP and accepted by a clerk bot; PSB changes th
 nature at once, so each parks in `awaiting_insurance` with its timers (insurance deadline,
 reminders, decision clock) running. Then it reports the worker's RSS, the p99 of the
 application view, and, after a SIGKILL and a fresh worker, how long it takes until every
-application has resumed: each owner buys the policy, the insurer calls back, and the
-workflow, no longer in any worker's cache, is replayed and moves to `final_review`.
+application has resumed: each gets the signal a calendar load sends, and the new worker,
+with none of them in its cache, replays each whole history and projects it again.
 Results go to `.data/scale/results.json`.
 """
 
@@ -23,14 +23,21 @@ import time
 import uuid
 from typing import Any
 
+from datetime import datetime, timezone
+
 import asyncpg
 import httpx
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from devstack.bench import PNG, Latencies, checked
+from config import Settings
 from devstack.people import new_citizen, new_vehicle
 from devstack.processes import ROOT, LocalStack, client_limits, memory_mb
+from temporalio.client import Client
+from workers.temporal import data_converter
+from workflows.permit_application import PermitApplicationWorkflow
+from workflows.types import CalendarChanged
 
 N = int(os.environ.get("SCALE_N", "20000"))
 CONCURRENCY = int(os.environ.get("SCALE_CONCURRENCY", "100"))
@@ -110,6 +117,46 @@ async def park(api: httpx.AsyncClient, sandbox: httpx.AsyncClient, progress: Pro
     return parked, applicant
 
 
+async def resume_after_restart(stack: LocalStack, application_ids: list[str], progress: Progress) -> dict[str, float]:
+    """SIGKILL the worker, start a fresh one (empty cache), and wake every parked application.
+
+    Each gets the signal a calendar load sends (`recompute_deadlines`); to handle it the new
+    worker replays the workflow's whole history, computes the deadlines and projects the
+    view. Resumed = projected after the restart, read from the store.
+    """
+    console.print("SIGKILL the worker; a fresh one starts with an empty cache")
+    stack.processes.kill(next(n for n in stack.processes.running if n.startswith("worker#")), signal.SIGKILL)
+    stack.start_worker()
+    restarted = datetime.now(timezone.utc)
+    started = time.perf_counter()
+    client = await Client.connect(stack.temporal_address, data_converter=data_converter(Settings()))
+    gate = asyncio.Semaphore(100)
+    task = progress.add_task("woken by a signal", total=len(application_ids))
+
+    async def wake(application_id: str) -> None:
+        async with gate:
+            handle = client.get_workflow_handle(f"permit-{application_id}")
+            await handle.signal(PermitApplicationWorkflow.recompute_deadlines, CalendarChanged(restarted.year))
+        progress.advance(task)
+
+    await asyncio.gather(*(wake(application_id) for application_id in application_ids))
+    signalled_s = time.perf_counter() - started
+    task = progress.add_task("resumed (replayed and projected)", total=len(application_ids))
+    connection = await asyncpg.connect(stack.database_url)
+    try:
+        while (done := await connection.fetchval("SELECT count(*) FROM applications WHERE updated_at > $1", restarted)) < len(application_ids):
+            progress.update(task, completed=done)
+            if time.perf_counter() - started > 3600:
+                raise SystemExit(f"only {done} of {len(application_ids)} resumed within an hour")
+            await asyncio.sleep(1)
+    finally:
+        await connection.close()
+    resumed_s = time.perf_counter() - started
+    rss, peak = memory_mb(stack.worker_pids()[0])
+    return {"signalled_s": signalled_s, "all_resumed_s": resumed_s, "resumed_per_s": len(application_ids) / resumed_s,
+            "worker_rss_mb_after": rss, "worker_peak_rss_mb_after": peak}
+
+
 async def scale() -> dict[str, Any]:
     shutil.rmtree(OUT / "run", ignore_errors=True)
     OUT.mkdir(parents=True, exist_ok=True)
@@ -146,23 +193,7 @@ async def scale() -> dict[str, Any]:
                 await asyncio.gather(*(look(app) for app in sample))
                 save({"n": N, "parking_s": parking_s, "worker_rss_mb": rss, "worker_peak_rss_mb": peak, "view_ms": latencies.summary("view")})
 
-                console.print("SIGKILL the worker; a fresh one starts with an empty cache")
-                stack.processes.kill(next(n for n in stack.processes.running if n.startswith("worker#")), signal.SIGKILL)
-                stack.start_worker()
-                restarted = time.perf_counter()
-                buy_task = progress.add_task("policies bought (insurer calls back)", total=len(parked))
-
-                async def buy(app: dict[str, Any]) -> None:
-                    async with gate:
-                        checked(await sandbox.post("/sandbox/insurance/policies", json={"vin": app["vin"], "plate": app["plate"]}), 201)
-                    progress.advance(buy_task)
-
-                gate = asyncio.Semaphore(50)
-                await asyncio.gather(*(buy(app) for app in parked))
-                bought_s = time.perf_counter() - restarted
-                await wait_until(stack.database_url, "final_review", N, progress, "resumed to final_review", 3600)
-                resumed_s = time.perf_counter() - restarted
-                new_rss, new_peak = memory_mb(stack.worker_pids()[0])
+                resume = await resume_after_restart(stack, [app["application_id"] for app in parked], progress)
         view = latencies.summary("view")
         return {
             "n": N,
@@ -172,8 +203,7 @@ async def scale() -> dict[str, Any]:
             "worker_rss_mb": rss,
             "worker_peak_rss_mb": peak,
             "view_ms": view,
-            "resume": {"policies_bought_s": bought_s, "all_resumed_s": resumed_s, "resumed_per_s": N / resumed_s,
-                       "worker_rss_mb_after": new_rss, "worker_peak_rss_mb_after": new_peak},
+            "resume": resume,
         }
     finally:
         await asyncio.to_thread(stack.stop)
@@ -188,7 +218,7 @@ def main() -> None:
         f"parked {results['n']} applications in {results['parking_s']:.0f} s ({results['parked_per_s']:.1f}/s); "
         f"worker RSS {results['worker_rss_mb']:.0f} MiB (peak {results['worker_peak_rss_mb']:.0f} MiB); "
         f"view p50/p99 {results['view_ms']['p50']:.1f}/{results['view_ms']['p99']:.1f} ms; "
-        f"after a worker restart all resumed in {r['all_resumed_s']:.0f} s ({r['resumed_per_s']:.1f}/s, policies bought in {r['policies_bought_s']:.0f} s), "
+        f"after a worker restart all resumed in {r['all_resumed_s']:.0f} s ({r['resumed_per_s']:.1f}/s, signalled in {r['signalled_s']:.0f} s), "
         f"new worker RSS {r['worker_rss_mb_after']:.0f} MiB",
         flush=True,
     )
