@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Final
 
 from domain import errors
-from domain.documents import TITLES as DOCUMENTS
+from domain.documents import TITLES
 from domain.statuses import Outcome, Status, Step
+
+DOCUMENTS: Final[dict[str, str]] = TITLES  # the documents' own titles
 
 STATUSES: Final[dict[str, str]] = {
     Status.SUBMITTED: "已提交",
