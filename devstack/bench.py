@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import shutil
 import signal
 import statistics
 import subprocess
@@ -335,9 +334,8 @@ def start_profilers(stack: LocalStack, seconds: int) -> list[subprocess.Popen]:
 
 
 async def bench() -> dict[str, Any]:
-    shutil.rmtree(OUT / "run", ignore_errors=True)
     OUT.mkdir(parents=True, exist_ok=True)
-    stack = LocalStack(
+    stack = LocalStack.fresh(
         OUT / "run",
         database_url=os.environ.get("DATABASE_URL"),
         env={"POLL_USAGE_CHANGE_S": "30", "POLL_DELIVERY_S": "30", "UPDATE_TIMEOUT_S": "60"},

@@ -26,7 +26,6 @@ import asyncio
 import json
 import os
 import random
-import shutil
 import signal
 import sys
 import time
@@ -330,9 +329,8 @@ def judge(cases: list[Case], records: Records, report: Report) -> None:
 
 async def run_drill(drill: Drill, data_dir: Path, say=print) -> Report:
     """Start a stack under `data_dir`, steer the applications through the faults, verify."""
-    shutil.rmtree(data_dir, ignore_errors=True)
     report = Report(applications=drill.applications)
-    stack = LocalStack(
+    stack = LocalStack.fresh(
         data_dir,
         env={
             "POLL_USAGE_CHANGE_S": "5", "POLL_INSURANCE_S": "5", "POLL_DELIVERY_S": "5",

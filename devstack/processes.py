@@ -9,6 +9,7 @@ logging to its own file. Any part can be killed and started again.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -187,6 +188,12 @@ class LocalStack:
     temporal_ui_port: int = field(default_factory=free_port)
     sandbox_port: int = field(default_factory=free_port)
     api_port: int = field(default_factory=free_port)
+
+    @classmethod
+    def fresh(cls, data_dir: Path, **kwargs: object) -> LocalStack:
+        """A stack on an empty `data_dir`: whatever an earlier run left there is removed."""
+        shutil.rmtree(data_dir, ignore_errors=True)
+        return cls(data_dir, **kwargs)  # type: ignore[arg-type]
 
     def __post_init__(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)

@@ -16,7 +16,6 @@ import asyncio
 import json
 import os
 import random
-import shutil
 import signal
 import sys
 import time
@@ -53,23 +52,19 @@ def save(results: dict[str, Any]) -> None:
     (OUT / "results.json").write_text(json.dumps(results, indent=2))
 
 
-async def count(database_url: str, status: str) -> int:
-    connection = await asyncpg.connect(database_url)
-    try:
-        return await connection.fetchval("SELECT count(*) FROM applications WHERE status = $1", status)
-    finally:
-        await connection.close()
-
-
-async def wait_until(database_url: str, status: str, n: int, progress: Progress, label: str, timeout_s: float) -> float:
-    """Seconds until `n` applications are in `status` (read from the store's projection)."""
+async def wait_for(database_url: str, where: str, arg: Any, n: int, progress: Progress, label: str, timeout_s: float = 3600) -> float:
+    """Seconds until `n` projected applications match `where` (one SQL condition on $1)."""
     task = progress.add_task(label, total=n)
     started = time.perf_counter()
-    while (done := await count(database_url, status)) < n:
-        progress.update(task, completed=done)
-        if time.perf_counter() - started > timeout_s:
-            raise SystemExit(f"only {done} of {n} applications reached {status} within {timeout_s:.0f} s")
-        await asyncio.sleep(1)
+    connection = await asyncpg.connect(database_url)
+    try:
+        while (done := await connection.fetchval(f"SELECT count(*) FROM applications WHERE {where}", arg)) < n:
+            progress.update(task, completed=done)
+            if time.perf_counter() - started > timeout_s:
+                raise SystemExit(f"only {done} of {n} applications: {label}, within {timeout_s:.0f} s")
+            await asyncio.sleep(1)
+    finally:
+        await connection.close()
     progress.update(task, completed=n)
     return time.perf_counter() - started
 
@@ -141,16 +136,7 @@ async def resume_after_restart(stack: LocalStack, application_ids: list[str], pr
 
     await asyncio.gather(*(wake(application_id) for application_id in application_ids))
     signalled_s = time.perf_counter() - started
-    task = progress.add_task("resumed (replayed and projected)", total=len(application_ids))
-    connection = await asyncpg.connect(stack.database_url)
-    try:
-        while (done := await connection.fetchval("SELECT count(*) FROM applications WHERE updated_at > $1", restarted)) < len(application_ids):
-            progress.update(task, completed=done)
-            if time.perf_counter() - started > 3600:
-                raise SystemExit(f"only {done} of {len(application_ids)} resumed within an hour")
-            await asyncio.sleep(1)
-    finally:
-        await connection.close()
+    await wait_for(stack.database_url, "updated_at > $1", restarted, len(application_ids), progress, "resumed (replayed and projected)")
     resumed_s = time.perf_counter() - started
     rss, peak = memory_mb(stack.worker_pids()[0])
     return {"signalled_s": signalled_s, "all_resumed_s": resumed_s, "resumed_per_s": len(application_ids) / resumed_s,
@@ -158,13 +144,11 @@ async def resume_after_restart(stack: LocalStack, application_ids: list[str], pr
 
 
 async def scale() -> dict[str, Any]:
-    shutil.rmtree(OUT / "run", ignore_errors=True)
     OUT.mkdir(parents=True, exist_ok=True)
-    stack = LocalStack(
+    stack = LocalStack.fresh(
         OUT / "run",
         database_url=os.environ.get("SCALE_DATABASE_URL"),
         env={"RATE_LIMIT_SUBMISSIONS": str(N + 10), "RATE_LIMIT_UPLOADS": str(2 * N + 10), "POLL_USAGE_CHANGE_S": "30", "UPDATE_TIMEOUT_S": "120"},
-        sandbox_env={"SANDBOX_CALLBACK_ATTEMPTS": "10"},
     )
     try:
         await asyncio.to_thread(stack.start)
@@ -176,7 +160,7 @@ async def scale() -> dict[str, Any]:
             with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console) as progress:
                 started = time.perf_counter()
                 parked, applicant = await park(api, sandbox, progress)
-                parked_s = await wait_until(stack.database_url, "awaiting_insurance", N, progress, "parked in awaiting_insurance", 3600)
+                parked_s = await wait_for(stack.database_url, "status = $1", "awaiting_insurance", N, progress, "parked in awaiting_insurance")
                 parking_s = time.perf_counter() - started
                 await asyncio.sleep(10)  # let the worker settle before reading its memory
                 worker_pid = stack.worker_pids()[0]
