@@ -163,13 +163,19 @@ class FakeWorld:
             world.calls.append(("compute_deadlines", query))
             if world.deadline_days is None:
                 return await PermitActivities(None, None, world.current_calendar).compute_deadlines(query)  # type: ignore[arg-type]
+            # As on the real calendar, no statutory timer falls on the insurance deadline's instant: the
+            # time-skipping server strands a run whose task cancels a timer that fired meanwhile
+            # (temporalio/sdk-java#3088), as the clock's timer would be when the application expires.
             start = date.fromisoformat(query.accepted_on)
-            due = (start + timedelta(days=world.deadline_days)).isoformat()
+
+            def due(days: int) -> str:
+                return (start + timedelta(days=days)).isoformat()
+
             return Deadlines(
-                insurance=DeadlineAnswer(query.accepted_on, query.insurance_working_days, due, False),
-                decision=DeadlineAnswer(query.accepted_on, query.decision_working_days, due, False),
+                insurance=DeadlineAnswer(query.accepted_on, query.insurance_working_days, due(world.deadline_days), False),
+                decision=DeadlineAnswer(query.accepted_on, query.decision_working_days, due(world.deadline_days + 3), False),
                 reminder_dates={},
-                decision_warning_from=due,
+                decision_warning_from=due(world.deadline_days + 2),
             )
 
         @activity.defn(name="send_sms")
