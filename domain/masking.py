@@ -98,7 +98,8 @@ def mask_address(value: str | None) -> str:
 
 _SENSITIVE: Final = re.compile(
     rf"""
-    (?P<id>(?<!\d)\d{{17}}[\dXx](?!\d))
+    (?P<uuid>(?<![0-9A-Fa-f-])[0-9A-Fa-f]{{8}}(?:-[0-9A-Fa-f]{{4}}){{3}}-[0-9A-Fa-f]{{12}}(?![0-9A-Fa-f-]))
+    | (?P<id>(?<!\d)\d{{17}}[\dXx](?!\d))
     | (?P<vin>(?<![A-Za-z0-9])[A-HJ-NPR-Za-hj-npr-z0-9]{{17}}(?![A-Za-z0-9]))
     | (?P<plate>[{PROVINCE_ABBREVIATIONS}][A-Za-z][·•\ ]?
         (?=[A-Za-z0-9]{{0,5}}[0-9])[A-Za-z0-9]{{5,6}}(?![A-Za-z0-9]))
@@ -121,6 +122,8 @@ def _looks_like_vin(candidate: str) -> bool:
 def _mask_match(match: re.Match[str]) -> str:
     kind = match.lastgroup
     found = match.group(0)
+    if kind == "uuid":
+        return found  # run and application ids: "…-f138-1234-8918-…" is not a mobile number
     if kind == "id":
         return mask_id_number(found)
     if kind == "vin":

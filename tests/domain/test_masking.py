@@ -103,6 +103,7 @@ def test_maskers_never_raise(masker, value) -> None:
         ("plate=浙CD12345 ok", "plate=浙CD****5 ok"),
         ("车牌浙C·12345", "车牌浙C·****5"),
         ("外地京A12345", "外地京A1***5"),
+        ("run 01a21ef5-f138-1234-8918-d5910b31fd76 tel 138-0013-8000", "run 01a21ef5-f138-1234-8918-d5910b31fd76 tel 138-****-8000"),
     ],
 )
 def test_mask_text_masks_each_kind(text: str, expected: str) -> None:
@@ -119,6 +120,8 @@ def test_mask_text_masks_each_kind(text: str, expected: str) -> None:
         "使用新feature发布",
         "token ABCDEFGHJKLMNPRSTUV",
         "温州市鹿城区 330302",
+        "run 01a21ef5-f138-1234-8918-d5910b31fd76 started",
+        "workflow permit-7C9E6679-7425-4138-0013-800046A3B1C2 evicted",
     ],
 )
 def test_mask_text_leaves_ordinary_text_alone(text: str) -> None:
