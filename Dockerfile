@@ -13,6 +13,9 @@ COPY api api
 COPY workers workers
 COPY sandbox sandbox
 COPY devstack devstack
-RUN pip install --no-cache-dir . && useradd --system --uid 10001 permit
+# Bytecode at build time: the workflow sandbox imports the workflow module for every instance it creates.
+RUN pip install --no-cache-dir . \
+    && python -m compileall -q config domain workflows activities adapters store api workers sandbox \
+    && useradd --system --uid 10001 permit
 USER permit
 CMD ["python", "-m", "api"]

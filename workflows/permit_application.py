@@ -19,21 +19,22 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
-from workflows import search_attributes as sa
-from workflows.types import (
-    CalendarChanged,
-    Decision,
-    DeliveryReport,
-    OriginalsShipment,
-    PermitApplicationInput,
-    PermitApplicationResult,
-    PolicyReport,
-    Supplements,
-    UsageChangeReport,
-    Withdrawal,
-)
-
+# Passed through: the sandbox would otherwise import (and, without bytecode on disk, compile) these
+# modules again for every workflow instance it creates. All are free of state and side effects.
 with workflow.unsafe.imports_passed_through():
+    from workflows import search_attributes as sa
+    from workflows.types import (
+        CalendarChanged,
+        Decision,
+        DeliveryReport,
+        OriginalsShipment,
+        PermitApplicationInput,
+        PermitApplicationResult,
+        PolicyReport,
+        Supplements,
+        UsageChangeReport,
+        Withdrawal,
+    )
     from activities.permit import (
         AssessmentInput,
         Deadlines,
