@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import uuid
 from dataclasses import dataclass, field
@@ -97,6 +98,8 @@ class FakeWorld:
     permit_numbers: dict[str, str] = field(default_factory=dict)
     courier_calls_back_first: bool = False
     insurer_calls_back_on_entry: bool = False
+    # The projection of this status takes two slow attempts (the first fails): longer than a workflow task may last.
+    slow_projection_of: str | None = None
 
     async def current_calendar(self) -> WorkingDayCalendar:
         return self.calendar
@@ -246,6 +249,10 @@ class FakeWorld:
         @activity.defn(name="project")
         async def project(request: ProjectionRequest) -> None:
             world.projections.append(request)
+            if request.view["status"] == world.slow_projection_of and activity.info().attempt <= 2:
+                await asyncio.sleep(4.5)  # under the local activity's 5-second timeout
+                if activity.info().attempt == 1:
+                    raise RuntimeError("the store fails late")
             if world.insurer_calls_back_on_entry and request.view["status"] == "awaiting_insurance" and world.policy is None:
                 # the policy is bought and the insurer calls back while the status is being projected
                 world.buy_policy(activity.info().current_attempt_scheduled_time)
