@@ -64,32 +64,39 @@ class Finding:
     message: str
 
 
+FUEL_NAMES = {"bev": "纯电动", "phev": "插电式混合动力", "fcev": "燃料电池", "gasoline": "汽油", "diesel": "柴油", "hev": "油电混合动力"}
+
+
+def _fuel(code: str) -> str:
+    return f"“{FUEL_NAMES.get(code, code)}”"
+
+
 def assess(facts: VehicleFacts, policy: Policy, on: date) -> list[Finding]:
-    """Every rule the vehicle fails; empty when it is eligible."""
+    """Every rule the vehicle fails, said as the applicant reads it; empty when it is eligible."""
     findings: list[Finding] = []
 
     def fail(rule: str, message: str) -> None:
         findings.append(Finding(rule, message))
 
     if facts.seats > policy.max_seats:
-        fail("vehicle.seats", f"the vehicle has {facts.seats} seats; at most {policy.max_seats} are allowed")
+        fail("vehicle.seats", f"车辆核定载客{facts.seats}座，不得超过{policy.max_seats}座")
     if not facts.plate.startswith(policy.local_plate_prefix):
-        fail("vehicle.local_plate", f"the vehicle must carry a local plate ({policy.local_plate_prefix})")
+        fail("vehicle.local_plate", f"车辆须为本地号牌（{policy.local_plate_prefix}）")
     if facts.fuel not in policy.allowed_fuels:
-        fail("vehicle.fuel", f"fuel type {facts.fuel!r} is not admitted")
+        fail("vehicle.fuel", f"燃料类型{_fuel(facts.fuel)}不在准入范围内")
     if facts.usage_nature not in policy.allowed_usage_natures:
-        fail("vehicle.usage_nature", f"the vehicle's usage nature {facts.usage_nature} cannot be changed to ride-hailing")
+        fail("vehicle.usage_nature", f"车辆使用性质为“{facts.usage_nature}”，不能变更为预约出租客运")
     minimum = policy.min_range_km.get(facts.fuel)
     if minimum is not None and (facts.nev_range_km is None or facts.nev_range_km < minimum):
-        found = "unknown" if facts.nev_range_km is None else f"{facts.nev_range_km} km"
-        fail("nev.min_range", f"MIIT catalogue range {found} is below the minimum of {minimum} km for {facts.fuel}")
+        found = "未知" if facts.nev_range_km is None else f"{facts.nev_range_km}公里"
+        fail("nev.min_range", f"工信部目录续驶里程{found}，低于{_fuel(facts.fuel)}车辆{minimum}公里的要求")
     if policy.inspection_must_pass and not facts.inspection_passed:
-        fail("inspection.passed", "the comprehensive performance inspection was not passed")
+        fail("inspection.passed", "车辆综合性能检测未通过")
     if date.fromisoformat(facts.inspection_valid_until) < on + timedelta(days=policy.inspection_min_days_valid):
-        fail("inspection.validity", f"the inspection report expired on {facts.inspection_valid_until}")
+        fail("inspection.validity", f"综合性能检测报告有效期至{facts.inspection_valid_until}，剩余不足{policy.inspection_min_days_valid}天")
     blocking = sorted(policy.blocking_flags.intersection(facts.flags))
     if blocking:
-        fail("psb.blocking_flags", f"PSB flags block the change of usage nature: {', '.join(blocking)}")
+        fail("psb.blocking_flags", f"公安车管所登记的情形不允许变更使用性质：{'、'.join(blocking)}")
     return findings
 
 

@@ -30,6 +30,18 @@ BUSINESS_REFUSALS = frozenset(
     }
 )
 
+# What an applicant reads (view, SMS, termination notice) when a department refuses.
+REFUSAL_REASONS = {
+    EID_TOKEN_INVALID: "电子身份凭证无效",
+    VEHICLE_UNKNOWN: "公安车管所未查到该车辆的登记信息",
+    OWNER_MISMATCH: "申请人不是该车辆的登记所有人",
+    BLOCKING_FLAG: "车辆存在抵押、查封等不能变更使用性质的情形",
+    TAX_RECORD_NOT_FOUND: "未查到该车辆的购置税完税记录",
+    INSPECTION_REPORT_NOT_FOUND: "未查到该车辆的综合性能检测报告",
+    MODEL_NOT_IN_CATALOGUE: "该车型不在工信部新能源汽车目录内",
+    DEPARTMENT_REJECTED_REQUEST: "相关部门退回了申请",
+}
+
 # Workflow update refusals, surfaced by the API as 409 with the same code.
 NOT_AWAITING_THIS_STEP = "not_awaiting_this_step"
 ALREADY_CLOSED = "application_closed"

@@ -267,7 +267,7 @@ class PermitApplicationWorkflow:
         )
         self._findings = [{"rule": f.rule, "message": f.message} for f in findings]
         if findings:
-            raise _Closed(Status.REJECTED, "; ".join(f.message for f in findings), "system")
+            raise _Closed(Status.REJECTED, "；".join(f.message for f in findings), "system")
         self._note("eligible", "system")
 
     async def _preliminary_review(self) -> None:
@@ -351,7 +351,7 @@ class PermitApplicationWorkflow:
         except ActivityError as err:
             raise self._refusal(err) from err
         except _UsageChangeFailed:
-            raise _Closed(Status.REJECTED, "PSB could not change the usage nature", "vehicle_admin") from None
+            raise _Closed(Status.REJECTED, "公安车管所未能变更车辆使用性质", "vehicle_admin") from None
         self._note("usage_nature_changed", "vehicle_admin", target_nature=USAGE_RIDE_HAILING)
         await self._document(
             "usage_nature_feedback_form",
@@ -368,7 +368,7 @@ class PermitApplicationWorkflow:
             if remaining <= timedelta(0):
                 await self._query_policy(query, before=deadline)
                 if self._policy is None and deadline == self._insurance_deadline():
-                    raise _Closed(Status.EXPIRED, "carrier liability insurance not found by the deadline", "system")
+                    raise _Closed(Status.EXPIRED, "期限届满仍未查到承运人责任险保单", "system")
                 continue
             changes = self._deadline_changes
             if workflow.patched(PATCH_INSURANCE_CHECK_DURING_ENTRY):
@@ -784,7 +784,7 @@ class PermitApplicationWorkflow:
     def _refusal(self, err: ActivityError) -> _Closed:
         cause = err.cause
         if isinstance(cause, ApplicationError) and cause.type in errors.BUSINESS_REFUSALS:
-            return _Closed(Status.REJECTED, cause.message, "system")
+            return _Closed(Status.REJECTED, errors.REFUSAL_REASONS.get(cause.type or "", cause.message), "system")
         raise err
 
     async def _department(self, activity: Any, arg: Any, summary: str | None = None) -> Any:

@@ -81,9 +81,9 @@ CASES = [
     ),
     (
         "termination_notice",
-        {"status": "expired", "reason": "carrier liability insurance not found by the deadline"},
+        {"status": "expired", "reason": "期限届满仍未查到承运人责任险保单"},
         "终止办理告知书",
-        [("终止类别", "逾期未补齐容缺材料，申请终止"), ("终止原因", "carrier liability insurance not found by the deadline")],
+        [("终止类别", "逾期未补齐容缺材料，申请终止"), ("终止原因", "期限届满仍未查到承运人责任险保单")],
     ),
 ]
 

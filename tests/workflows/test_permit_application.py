@@ -310,6 +310,8 @@ async def test_business_refusal_rejects_without_retry(start) -> None:
     result = await run.handle.result()
     assert result.status == "rejected"
     assert world.names().count("verify_ownership") == 1
+    closing = next(s.text for s in world.sms if s.idempotency_key.endswith("sms:closed"))
+    assert "申请人不是该车辆的登记所有人" in closing and "not the owner" not in closing  # said as the applicant reads it
     await replay(run.handle, "business_refusal")
 
 
@@ -330,7 +332,9 @@ async def test_ineligible_vehicle_is_rejected_with_findings(start) -> None:
     run = await start(world)
     result = await run.handle.result()
     assert result.status == "rejected"
-    assert [f["rule"] for f in (await run.view())["findings"]] == ["vehicle.seats"]
+    findings = (await run.view())["findings"]
+    assert [(f["rule"], f["message"]) for f in findings] == [("vehicle.seats", "车辆核定载客9座，不得超过7座")]
+    assert any("车辆核定载客9座" in s.text for s in world.sms)
 
 
 async def test_wrong_step_decision_is_refused_before_history(start) -> None:
