@@ -77,14 +77,27 @@ def rate_limited(action: str, setting: str, window_s: int = 3600):
     """A dependency counting this principal's calls of `action`; 429 with Retry-After past the limit."""
 
     async def check(resources: ResourcesDep, principal: PrincipalDep) -> None:
-        limit = getattr(resources.settings, setting)
-        hits, retry_after = await resources.store.hit(f"{action}:{principal.sub}", window_s)
-        if hits > limit:
-            raise ApiError(
-                429,
-                "rate_limited",
-                f"too many {action} requests; try again in {retry_after} s",
-                headers={"Retry-After": str(retry_after)},
-            )
+        await _count(resources, action, principal.sub, getattr(resources.settings, setting), window_s)
 
     return Depends(check)
+
+
+def rate_limited_by_address(action: str, setting: str, window_s: int = 3600):
+    """The same for a route without sign-in: counted per client address."""
+
+    async def check(request: Request, resources: ResourcesDep) -> None:
+        address = request.client.host if request.client else "unknown"
+        await _count(resources, action, address, getattr(resources.settings, setting), window_s)
+
+    return Depends(check)
+
+
+async def _count(resources: Resources, action: str, who: str, limit: int, window_s: int) -> None:
+    hits, retry_after = await resources.store.hit(f"{action}:{who}", window_s)
+    if hits > limit:
+        raise ApiError(
+            429,
+            "rate_limited",
+            f"too many {action} requests; try again in {retry_after} s",
+            headers={"Retry-After": str(retry_after)},
+        )

@@ -71,6 +71,9 @@ class Settings(BaseSettings):
     rate_limit_submissions: int = 10
     rate_limit_uploads: int = 60
     rate_limit_insurance_checks: int = 30
+    # Per client address and hour, on the public document verification (no sign-in). Behind an
+    # ingress, set FORWARDED_ALLOW_IPS to its address so the client's own address counts.
+    rate_limit_verifications: int = 300
 
     max_upload_bytes: int = Field(default=10 * 1024 * 1024)
     update_timeout_s: float = 30.0

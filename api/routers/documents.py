@@ -8,7 +8,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from api import service
-from api.deps import PrincipalDep, ResourcesDep
+from api.deps import PrincipalDep, ResourcesDep, rate_limited_by_address
 from api.errors import documented, not_found
 from domain.documents import IssuedDocument, render_pdf
 
@@ -68,7 +68,12 @@ async def read_document(document_id: str, request: Request, resources: Resources
     return Response(pdf, media_type="application/pdf", headers={"Content-Disposition": f'inline; filename="{document_id}.pdf"'})
 
 
-@router.get("/{document_id}/verify", response_model=Verification)
+@router.get(
+    "/{document_id}/verify",
+    response_model=Verification,
+    dependencies=[rate_limited_by_address("verification", "rate_limit_verifications")],
+    responses=documented(429),
+)
 async def verify_document(document_id: str, code: VerificationCode, resources: ResourcesDep) -> Verification:
     """Whether `code` is the verification code of this document; no sign-in, no personal data."""
     document = await _document(resources, document_id)

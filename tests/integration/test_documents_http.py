@@ -105,3 +105,17 @@ async def test_an_unknown_document_is_404(stack: Stack, document_id: str) -> Non
     response = await stack.api.get(f"/v1/documents/{document_id}/verify", params={"code": "0" * 64})
     assert response.status_code == 404
     assert response.json()["error"] == "not_found"
+
+
+async def test_guessing_codes_from_one_address_is_throttled(stack: Stack) -> None:
+    """The verification needs no sign-in, so guesses are counted per client address (here set by a
+    trusted proxy's X-Forwarded-For), unknown documents included; another address is not held up."""
+    verify = f"/v1/documents/{uuid.uuid4()}/verify"
+    guesser = {"X-Forwarded-For": "203.0.113.7"}
+    answers = [(await stack.api.get(verify, params={"code": f"{n:064x}"}, headers=guesser)).status_code for n in range(300)]
+    assert answers == [404] * 300
+    throttled = await stack.api.get(verify, params={"code": "f" * 64}, headers=guesser)
+    assert throttled.status_code == 429 and int(throttled.headers["retry-after"]) >= 1
+    assert throttled.json()["error"] == "rate_limited"
+    inspector = await stack.api.get(verify, params={"code": "f" * 64}, headers={"X-Forwarded-For": "198.51.100.20"})
+    assert inspector.status_code == 404
