@@ -119,7 +119,12 @@ def create_app(settings: Settings | None = None, *, workflow_timing: Timing | No
         await migrate(pool)
         departments = Departments.http(settings.departments_url)
         client = await connect(settings)
-        store = Store(pool, digest_key=settings.data_digest_key)
+        store = Store(pool, digest_key=settings.data_digest_key, data_keys=settings.data_keys)
+        sealed, unreadable = await store.seal_applicants()
+        if sealed:
+            log.info("store.applicants_sealed", count=sealed)
+        if unreadable:
+            log.warning("store.applicants_unreadable", count=unreadable, hint="a DATA_KEYS key is missing or a row was altered")
         app.state.resources = Resources(settings=settings, store=store, client=client, departments=departments)
         log.info("api.started", env=settings.app_env)
         try:

@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEV_JWT_SECRET = "dev-only-jwt-secret-change-me-0123456789"
 DEV_PAYLOAD_KEY = "ZGV2LW9ubHktcGF5bG9hZC1rZXktMzItYnl0ZXMhISE="  # base64 of 32 bytes, development only
 DEV_DIGEST_KEY = "dev-only-digest-key-for-vins-and-plates"
+DEV_DATA_KEY = "ZGV2LW9ubHktZGF0YS1rZXktMzItYnl0ZXMtbG9uZyE="  # base64 of 32 bytes, development only
 DEV_CALLBACK_SECRETS = {
     "vehicle-admin": "dev-callback-secret-vehicle-admin",
     "insurance": "dev-callback-secret-insurance",
@@ -58,6 +59,8 @@ class Settings(BaseSettings):
 
     # Keys the digests of VINs and plates kept for uniqueness and search (never the values).
     data_digest_key: str = DEV_DIGEST_KEY
+    # AES-256 keys for personal data at rest (applicants), `id:base64key,…`, newest first.
+    data_keys: str = f"dev1:{DEV_DATA_KEY}"
 
     callback_secret_vehicle_admin: str = DEV_CALLBACK_SECRETS["vehicle-admin"]
     callback_secret_insurance: str = DEV_CALLBACK_SECRETS["insurance"]
@@ -108,6 +111,8 @@ class Settings(BaseSettings):
             weak.append("PAYLOAD_KEYS")
         if self.data_digest_key == DEV_DIGEST_KEY or len(self.data_digest_key) < 32:
             weak.append("DATA_DIGEST_KEY")
+        if DEV_DATA_KEY in self.data_keys:
+            weak.append("DATA_KEYS")
         for source, secret in DEV_CALLBACK_SECRETS.items():
             if self.callback_secret(source) == secret:
                 weak.append(f"CALLBACK_SECRET_{source.upper().replace('-', '_')}")

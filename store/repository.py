@@ -11,7 +11,11 @@ from typing import Any
 
 import asyncpg
 
-from config import DEV_DIGEST_KEY
+from config import DEV_DATA_KEY, DEV_DIGEST_KEY
+from cryptography.exceptions import InvalidTag
+
+from domain.keyring import KeyringError, parse_keyring
+from store.sealing import Sealer, is_sealed
 from domain.calendar import WorkingDayCalendar, YearSchedule
 from domain.districts import DISTRICTS
 from domain.documents import IssuedDocument, canonical_sha256, document_content
@@ -107,6 +111,13 @@ class IssuedPermit:
     valid_until: date
 
 
+APPLICANT_FIELDS = ("name", "id_number", "phone")  # sealed at rest
+
+
+def _place(field: str, sub: str) -> str:
+    return f"applicants.{field}:{sub}"
+
+
 def _row(record: asyncpg.Record) -> ApplicationRow:
     return ApplicationRow(
         application_id=str(record["application_id"]),
@@ -120,9 +131,12 @@ def _row(record: asyncpg.Record) -> ApplicationRow:
 
 
 class Store:
-    def __init__(self, pool: asyncpg.Pool, *, digest_key: str = DEV_DIGEST_KEY) -> None:
+    def __init__(
+        self, pool: asyncpg.Pool, *, digest_key: str = DEV_DIGEST_KEY, data_keys: str = f"dev1:{DEV_DATA_KEY}"
+    ) -> None:
         self.pool = pool
         self._digest_key = digest_key
+        self._sealer = Sealer(parse_keyring(data_keys))
 
     def _digest(self, text: str) -> str:
         return keyed_digest(self._digest_key, text)
@@ -130,17 +144,51 @@ class Store:
     # ---------------------------------------------------------- applicants
 
     async def save_applicant(self, sub: str, name: str, id_number: str, phone: str) -> None:
+        """Name, ID number and phone are stored sealed (store/sealing.py), each bound to its row."""
+        clear = {"name": name, "id_number": id_number, "phone": phone}
+        sealed = {field: self._sealer.seal(clear[field], _place(field, sub)) for field in APPLICANT_FIELDS}
         await self.pool.execute(
             """INSERT INTO applicants (sub, name, id_number, phone) VALUES ($1, $2, $3, $4)
-               ON CONFLICT (sub) DO UPDATE SET name = $2, phone = $4, verified_at = now()""",
+               ON CONFLICT (sub) DO UPDATE SET name = $2, id_number = $3, phone = $4, verified_at = now()""",
             sub,
-            name,
-            id_number,
-            phone,
+            sealed["name"],
+            sealed["id_number"],
+            sealed["phone"],
         )
 
-    async def get_applicant(self, sub: str) -> asyncpg.Record | None:
-        return await self.pool.fetchrow("SELECT * FROM applicants WHERE sub = $1", sub)
+    async def get_applicant(self, sub: str) -> dict[str, Any] | None:
+        record = await self.pool.fetchrow("SELECT * FROM applicants WHERE sub = $1", sub)
+        if record is None:
+            return None
+        applicant = dict(record)
+        for field in APPLICANT_FIELDS:
+            value = applicant[field]
+            applicant[field] = self._sealer.open(value, _place(field, sub)) if is_sealed(value) else value
+        return applicant
+
+    async def seal_applicants(self) -> tuple[int, int]:
+        """Seal rows still in clear text and re-seal rows sealed with an older key.
+
+        Returns (rows sealed, rows that would not open: an unknown key or an altered value); the
+        latter are left as they are, for an operator, and do not stop the others.
+        """
+        newest = self._sealer.newest_prefix + "%"
+        rows = await self.pool.fetch(
+            "SELECT sub, name, id_number, phone FROM applicants"
+            " WHERE NOT (name LIKE $1 AND id_number LIKE $1 AND phone LIKE $1)",
+            newest,
+        )
+        unreadable = 0
+        for row in rows:
+            try:
+                sealed = [self._sealer.reseal(row[field], _place(field, row["sub"])) for field in APPLICANT_FIELDS]
+            except (KeyringError, InvalidTag):
+                unreadable += 1
+                continue
+            await self.pool.execute(
+                "UPDATE applicants SET name = $2, id_number = $3, phone = $4 WHERE sub = $1", row["sub"], *sealed
+            )
+        return len(rows) - unreadable, unreadable
 
     # ----------------------------------------------------------- materials
 

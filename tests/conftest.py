@@ -39,6 +39,7 @@ def production_settings() -> Settings:
         callback_secret_insurance=secrets.token_urlsafe(32),
         callback_secret_courier=secrets.token_urlsafe(32),
         data_digest_key=secrets.token_urlsafe(32),
+        data_keys="d1:" + base64.b64encode(os.urandom(32)).decode(),
     )
 
 

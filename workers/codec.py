@@ -8,7 +8,6 @@ while keys rotate.
 
 from __future__ import annotations
 
-import base64
 import os
 from collections.abc import Sequence
 
@@ -16,29 +15,12 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from temporalio.api.common.v1 import Payload
 from temporalio.converter import PayloadCodec
 
+from domain.keyring import KeyringError, parse_keyring
+
+__all__ = ["EncryptionCodec", "KeyringError", "parse_keyring"]
+
 ENCODING = b"binary/encrypted-aes256gcm"
 NONCE_BYTES = 12
-
-
-class KeyringError(ValueError):
-    pass
-
-
-def parse_keyring(spec: str) -> list[tuple[str, bytes]]:
-    """`id:base64key,id:base64key` → [(id, 32-byte key)]; the first is the newest."""
-    keys = []
-    for item in filter(None, (part.strip() for part in spec.split(","))):
-        key_id, _, encoded = item.partition(":")
-        try:
-            key = base64.b64decode(encoded, validate=True)
-        except ValueError:
-            raise KeyringError(f"payload key {key_id!r} is not base64") from None
-        if not key_id or len(key) != 32:
-            raise KeyringError(f"payload key {key_id!r} must be 32 bytes (AES-256)")
-        keys.append((key_id, key))
-    if not keys:
-        raise KeyringError("at least one payload key is required")
-    return keys
 
 
 class EncryptionCodec(PayloadCodec):

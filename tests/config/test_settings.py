@@ -13,7 +13,7 @@ def test_development_secrets_are_refused_in_production() -> None:
     with pytest.raises(ValidationError) as refused:
         Settings(app_env="production", database_url="postgresql://db/permit")
     message = str(refused.value)
-    for name in ("AUTH_JWT_SECRET", "PAYLOAD_KEYS", "CALLBACK_SECRET_VEHICLE_ADMIN"):
+    for name in ("AUTH_JWT_SECRET", "PAYLOAD_KEYS", "DATA_KEYS", "CALLBACK_SECRET_VEHICLE_ADMIN"):
         assert name in message
 
 
