@@ -10,16 +10,15 @@ from datetime import date, datetime
 from typing import Any
 
 import asyncpg
-
-from config import DEV_DATA_KEY, DEV_DIGEST_KEY
 from cryptography.exceptions import InvalidTag
 
+from config import DEV_DATA_KEY, DEV_DIGEST_KEY
 from domain.keyring import KeyringError, parse_keyring
-from store.sealing import Sealer, is_sealed
 from domain.calendar import WorkingDayCalendar, YearSchedule
 from domain.districts import DISTRICTS
 from domain.documents import IssuedDocument, canonical_sha256, document_content
 from domain.statuses import TERMINAL
+from store.sealing import Sealer, is_sealed
 
 CITY = "330300"
 OPEN_VEHICLE_INDEX = "applications_one_open_per_vehicle"
