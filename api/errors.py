@@ -39,7 +39,9 @@ def _clean(msg: str) -> str:
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
-    async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
+    async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
+        if exc.status >= 500:  # a dependency (Temporal, the workflow) did not answer: worth an operator's eye
+            log.warning("api.unavailable", path=request.url.path, error=exc.error)
         return JSONResponse(_body(exc.error, exc.detail, **exc.extra), status_code=exc.status, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)

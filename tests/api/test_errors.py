@@ -4,8 +4,9 @@ import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
+from structlog.testing import capture_logs
 
-from api.errors import install_error_handlers
+from api.errors import ApiError, install_error_handlers
 
 
 def app_raising(exc: Exception) -> FastAPI:
@@ -45,3 +46,13 @@ async def test_a_bug_is_still_a_500() -> None:
     async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
         response = await client.get("/boom")
     assert response.status_code == 500 and response.json()["error"] == "internal_error"
+
+
+async def test_a_503_of_our_own_is_logged_with_its_code() -> None:
+    """Operators see why the API answered 503 (here, an update the workflow did not answer in time)."""
+    transport = httpx.ASGITransport(app=app_raising(ApiError(503, "still_processing", "read it again shortly")))
+    async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
+        with capture_logs() as logs:
+            response = await client.get("/boom")
+    assert response.status_code == 503 and response.json()["error"] == "still_processing"
+    assert {"event": "api.unavailable", "path": "/boom", "error": "still_processing", "log_level": "warning"} in logs
