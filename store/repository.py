@@ -171,11 +171,10 @@ class Store:
         Returns (rows sealed, rows that would not open: an unknown key or an altered value); the
         latter are left as they are, for an operator, and do not stop the others.
         """
-        newest = self._sealer.newest_prefix + "%"
         rows = await self.pool.fetch(
             "SELECT sub, name, id_number, phone FROM applicants"
-            " WHERE NOT (name LIKE $1 AND id_number LIKE $1 AND phone LIKE $1)",
-            newest,
+            " WHERE NOT (starts_with(name, $1) AND starts_with(id_number, $1) AND starts_with(phone, $1))",
+            self._sealer.newest_prefix,
         )
         unreadable = 0
         for row in rows:
