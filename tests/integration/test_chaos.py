@@ -19,7 +19,10 @@ async def test_a_small_drill_ends_every_application_as_steered(tmp_path) -> None
     drill = Drill(
         applications=len(STEERS), worker_kills=1, kill_every_s=(3.0, 5.0),
         restart_temporal_at_s=None, restart_postgres_at_s=None,
-        insurance_deadline_s=25.0, concurrency=len(STEERS), timeout_s=300.0,
+        # 90 s: the drill buys the policy once the view shows the acceptance, and the view shows it
+        # after the acceptance paperwork, whose SMS may take four retries (1+2+4+8 s of back-off)
+        # at 20% faults. Once in CI, on a loaded machine, that came after a 25 s deadline.
+        insurance_deadline_s=90.0, concurrency=len(STEERS), timeout_s=300.0,
         # 20% rather than 30%: a department call failing 8 times in a row waits out 4 minutes of
         # back-off (DEPARTMENT_RETRY); at 30% that happens in about one small drill in a hundred.
         error_rate=0.2,
