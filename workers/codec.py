@@ -8,39 +8,29 @@ while keys rotate.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from temporalio.api.common.v1 import Payload
 from temporalio.converter import PayloadCodec
 
-from domain.keyring import KeyringError, parse_keyring
-
-__all__ = ["EncryptionCodec", "KeyringError", "parse_keyring"]
+from domain.keyring import Keyring
 
 ENCODING = b"binary/encrypted-aes256gcm"
-NONCE_BYTES = 12
 
 
 class EncryptionCodec(PayloadCodec):
     def __init__(self, keyring: Sequence[tuple[str, bytes]]) -> None:
-        self._encrypt_id, key = keyring[0]
-        self._encrypt = AESGCM(key)
-        self._decrypt = {key_id: AESGCM(k) for key_id, k in keyring}
+        self._keyring = Keyring(keyring, label="payload")
 
     async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
-        out = []
-        for payload in payloads:
-            nonce = os.urandom(NONCE_BYTES)
-            sealed = self._encrypt.encrypt(nonce, payload.SerializeToString(), self._encrypt_id.encode())
-            out.append(
-                Payload(
-                    metadata={"encoding": ENCODING, "encryption-key-id": self._encrypt_id.encode()},
-                    data=nonce + sealed,
-                )
+        key_id = self._keyring.newest_id.encode()
+        return [
+            Payload(
+                metadata={"encoding": ENCODING, "encryption-key-id": key_id},
+                data=self._keyring.encrypt(payload.SerializeToString()),
             )
-        return out
+            for payload in payloads
+        ]
 
     async def decode(self, payloads: Sequence[Payload]) -> list[Payload]:
         out = []
@@ -49,9 +39,5 @@ class EncryptionCodec(PayloadCodec):
                 out.append(payload)
                 continue
             key_id = payload.metadata.get("encryption-key-id", b"").decode()
-            cipher = self._decrypt.get(key_id)
-            if cipher is None:
-                raise KeyringError(f"unknown payload key id {key_id!r}")
-            nonce, sealed = payload.data[:NONCE_BYTES], payload.data[NONCE_BYTES:]
-            out.append(Payload.FromString(cipher.decrypt(nonce, sealed, key_id.encode())))
+            out.append(Payload.FromString(self._keyring.decrypt(key_id, payload.data)))
         return out

@@ -17,7 +17,8 @@ from temporalio.runtime import (
 )
 
 from config import Settings
-from workers.codec import EncryptionCodec, parse_keyring
+from domain.keyring import parse_keyring
+from workers.codec import EncryptionCodec
 
 
 def data_converter(settings: Settings) -> DataConverter:

@@ -21,7 +21,8 @@ from temporalio.api.common.v1 import Payload, Payloads
 from api.auth import InvalidToken, Role, verify_token
 from api.deps import ResourcesDep
 from api.errors import ApiError, documented
-from workers.codec import EncryptionCodec, KeyringError, parse_keyring
+from domain.keyring import KeyringError, parse_keyring
+from workers.codec import EncryptionCodec
 
 router = APIRouter(prefix="/codec", tags=["operations"], responses=documented(401, 403, 413, 422))
 

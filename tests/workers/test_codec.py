@@ -4,7 +4,8 @@ import os
 import pytest
 from temporalio.api.common.v1 import Payload
 
-from workers.codec import EncryptionCodec, KeyringError, parse_keyring
+from domain.keyring import KeyringError, parse_keyring
+from workers.codec import EncryptionCodec
 
 
 def key() -> str:

@@ -59,11 +59,15 @@ async def replay(handle: WorkflowHandle, path: str) -> None:
         (HISTORIES / f"{path}@{HISTORY_VERSION}.json").write_text(history.to_json(), encoding="utf-8")
 
 
+def saved_history(path: str) -> WorkflowHistory:
+    text = (HISTORIES / f"{path}.json").read_text(encoding="utf-8")
+    return WorkflowHistory.from_json(f"permit-{path.partition('@')[0]}", text)
+
+
 @pytest.mark.parametrize("path", sorted(p.stem for p in HISTORIES.glob("*.json")))
 async def test_saved_histories_still_replay(path: str) -> None:
     """Histories of every path as shipped: a change that would break running applications fails here."""
-    text = (HISTORIES / f"{path}.json").read_text(encoding="utf-8")
-    await replayer().replay_workflow(WorkflowHistory.from_json(f"permit-{path.partition('@')[0]}", text))
+    await replayer().replay_workflow(saved_history(path))
 
 
 COMMAND_EVENTS = {
@@ -93,8 +97,7 @@ def cut_after_patch_markers(history: WorkflowHistory) -> list[WorkflowHistory]:
 @pytest.mark.parametrize("path", sorted(p.stem for p in HISTORIES.glob(f"*@{HISTORY_VERSION}.json")))
 async def test_histories_cut_after_a_patch_marker_replay(path: str) -> None:
     """What a query on an evicted workflow replays: the history up to the task that wrote a patch marker."""
-    text = (HISTORIES / f"{path}.json").read_text(encoding="utf-8")
-    cuts = cut_after_patch_markers(WorkflowHistory.from_json(f"permit-{path.partition('@')[0]}", text))
+    cuts = cut_after_patch_markers(saved_history(path))
     assert cuts  # every path of the current version passes at least the local-projection patch
     for cut in cuts:
         await replayer().replay_workflow(cut)
