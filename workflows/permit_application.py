@@ -83,6 +83,23 @@ PATCH_LOCAL_PROJECTION = "local-projection"
 # A courier callback that overtakes the shipment activity's result is kept, not dropped.
 PATCH_EARLY_DELIVERY_REPORT = "early-delivery-report"
 PATCH_DOCUMENT_VEHICLE = "document-vehicle"
+# The status a decision leads to (with the insurance deadline, at acceptance) is projected at
+# once; before, the applicant saw it only after the documents and SMS that follow it.
+PATCH_PROJECT_DECISIONS = "project-decisions"
+# Every patch above is decided in the first workflow task. Decided where it applies, a patch
+# that follows a local activity could be recorded one task later than the replay asks for it
+# (a query during the local activity makes the SDK close the task before the code after it
+# runs), and the next replay of that application would fail (docs/versioning.md).
+PATCH_DECIDED_AT_START = "patches-decided-at-start"
+PATCHES_DECIDED_AT_START = (
+    PATCH_LOCAL_PROJECTION,
+    PATCH_SMS_ORIGINALS_RECEIVED,
+    PATCH_INSURANCE_CHECK_DURING_ENTRY,
+    PATCH_PROMPT_DECISIONS,
+    PATCH_EARLY_DELIVERY_REPORT,
+    PATCH_DOCUMENT_VEHICLE,
+    PATCH_PROJECT_DECISIONS,
+)
 
 DEPARTMENT_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
@@ -200,6 +217,9 @@ class PermitApplicationWorkflow:
         self._materials = dict(input.materials)
         workflow.logger.info("application started", extra={"request_id": input.request_id})
         self._note("submitted", "applicant", channel=input.channel)
+        if workflow.patched(PATCH_DECIDED_AT_START):
+            for patch in PATCHES_DECIDED_AT_START:
+                workflow.patched(patch)  # remembered for the run: where it applies, no marker is written again
         await self._project()
         try:
             await self._handle(input)
@@ -308,6 +328,7 @@ class PermitApplicationWorkflow:
         if prompt:
             assert self._input is not None
             self._move_on(Status.AWAITING_ORIGINALS if self._input.channel == Channel.ONLINE else Status.VEHICLE_NATURE_CHANGE)
+            await self._project_decision()
         await self._document("joint_handling_confirmation", {"accepted_on": self._accepted_on})
         await self._document(
             "insurance_one_time_notice",
@@ -338,6 +359,7 @@ class PermitApplicationWorkflow:
         self._note("originals_received", decision.actor)
         if workflow.patched(PATCH_PROMPT_DECISIONS):
             self._move_on(Status.VEHICLE_NATURE_CHANGE)
+            await self._project_decision()
         if workflow.patched(PATCH_SMS_ORIGINALS_RECEIVED):
             await self._sms("originals-received", "您邮寄的机动车登记证书、行驶证原件已收到，车辆使用性质变更已提交公安车管所。")
         self._settle_decision()
@@ -732,10 +754,16 @@ class PermitApplicationWorkflow:
         self._decisions_settled = self._decisions_taken
 
     def _move_on(self, status: Status) -> None:
-        """Answer the clerk with the status the decision leads to; `_enter` projects it after the paperwork."""
+        """Answer the clerk with the status the decision leads to (`_project_decision` shows it)."""
         if self._closing is None:
             self._status, self._awaiting_step = status, None
         self._settle_decision()
+
+    async def _project_decision(self) -> None:
+        """Show the applicant where a decision has led before the paperwork it starts (a flaky SMS
+        gateway must not hide an acceptance while its 15-working-day clock runs)."""
+        if self._closing is None and workflow.patched(PATCH_PROJECT_DECISIONS):
+            await self._project()
 
     async def _wait(
         self, condition: Callable[[], bool], timeout: timedelta | None = None, summary: str | None = None

@@ -100,6 +100,8 @@ class FakeWorld:
     insurer_calls_back_on_entry: bool = False
     # The projection of this status takes two slow attempts (the first fails): longer than a workflow task may last.
     slow_projection_of: str | None = None
+    # When given, the SMS gateway holds every message until this event is set.
+    sms_gateway: asyncio.Event | None = None
 
     async def current_calendar(self) -> WorkingDayCalendar:
         return self.calendar
@@ -184,6 +186,8 @@ class FakeWorld:
         @activity.defn(name="send_sms")
         async def send_sms(request: SmsRequest) -> str:
             world.calls.append(("send_sms", request))
+            if world.sms_gateway is not None:
+                await world.sms_gateway.wait()
             if all(s.idempotency_key != request.idempotency_key for s in world.sms):
                 world.sms.append(request)
             return request.idempotency_key
