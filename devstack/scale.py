@@ -69,6 +69,22 @@ async def wait_for(database_url: str, where: str, arg: Any, n: int, progress: Pr
     return time.perf_counter() - started
 
 
+async def approve(api: httpx.AsyncClient, clerk: dict[str, str], application_id: str, tries: int = 10, pause_s: float = 2) -> None:
+    """The clerk bot's acceptance. A 503 `still_processing` means taken (the count of parked
+    applications checks it); another 503 is tried again, and then a 409 means an earlier try was taken."""
+    path = f"/v1/applications/{application_id}/decisions"
+    for attempt in range(tries):
+        response = await api.post(path, headers=clerk, json={"step": "preliminary_review", "outcome": "approve"})
+        if response.status_code == 200 or (attempt > 0 and response.status_code == 409):
+            return
+        if response.status_code != 503:
+            checked(response, 200)
+        if response.json().get("error") == "still_processing":
+            return
+        await asyncio.sleep(pause_s)
+    raise RuntimeError(f"POST {path}: 503 {tries} times")
+
+
 async def park(api: httpx.AsyncClient, sandbox: httpx.AsyncClient, progress: Progress) -> tuple[list[dict[str, Any]], dict[str, str]]:
     """N window applications of one owner, each accepted by the clerk bot as soon as it is in review."""
     owner = new_citizen(DISTRICT)
@@ -103,8 +119,7 @@ async def park(api: httpx.AsyncClient, sandbox: httpx.AsyncClient, progress: Pro
                 view = checked(await api.get(f"/v1/applications/{application_id}", headers=applicant), 200).json()
                 if view["step"] == "preliminary_review":
                     break
-            path = f"/v1/applications/{application_id}/decisions"
-            checked(await api.post(path, headers=clerk, json={"step": "preliminary_review", "outcome": "approve"}), 200)
+            await approve(api, clerk, application_id)
             parked.append({"application_id": application_id, "vin": vehicle["vin"], "plate": vehicle["plate"]})
             progress.advance(task)
 
