@@ -53,12 +53,15 @@ class Stack:
         assert response.status_code == 201, response.text
         return response.json()["material_id"]
 
-    async def wait_for(self, application_id: str, headers: dict[str, str], status: str, timeout: float = 30) -> dict[str, Any]:
+    async def wait_for(
+        self, application_id: str, headers: dict[str, str], status: str, timeout: float = 30, *, with_documents: bool = False
+    ) -> dict[str, Any]:
+        """The view once it shows `status` (and, if asked, the documents of the step that led there)."""
         loop = asyncio.get_running_loop()
         end = loop.time() + timeout
         while True:
             view = (await self.api.get(f"/v1/applications/{application_id}", headers=headers)).json()
-            if view.get("status") == status:
+            if view.get("status") == status and (view.get("documents") or not with_documents):
                 return view
             if loop.time() > end:
                 raise AssertionError(f"application never reached {status}: {view.get('status')}")

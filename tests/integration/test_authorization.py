@@ -67,7 +67,7 @@ async def world(stack: Stack) -> dict:
         f"/v1/applications/{view['application_id']}/decisions", headers=clerk, json={"step": "preliminary_review", "outcome": "approve"}
     )
     assert decided.status_code == 200, decided.text
-    accepted = await stack.wait_for(view["application_id"], clerk, "awaiting_originals")  # with the acceptance documents
+    accepted = await stack.wait_for(view["application_id"], clerk, "awaiting_originals", with_documents=True)
     return {
         "application_id": view["application_id"],
         "document_id": accepted["documents"][0]["document_id"],

@@ -140,7 +140,7 @@ async def world(stack: Stack, signer: Signer) -> dict:
         json={"step": "preliminary_review", "outcome": "approve"},
     )
     assert decided.status_code == 200, decided.text
-    view = await stack.wait_for(application.application_id, clerk, "awaiting_originals")  # with the acceptance documents
+    view = await stack.wait_for(application.application_id, clerk, "awaiting_originals", with_documents=True)
     return {
         "application_id": application.application_id,
         "document_id": view["documents"][0]["document_id"],

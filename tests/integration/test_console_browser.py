@@ -164,8 +164,9 @@ async def test_a_clerk_finds_and_accepts_an_application(page, stack: Stack) -> N
         await page.get_by_role("button", name="受理（初审通过）").click()
     assert "已完成：受理（初审通过）" in await page.get_by_role("status").inner_text()
     assert await page.locator("#status").inner_text() == "待收原件"
-    view = (await stack.api.get(f"/v1/applications/{mine.application_id}", headers=clerk)).json()
-    assert view["status"] == "awaiting_originals"
+    # The acceptance documents follow the decision; once issued, the page links them.
+    await stack.wait_for(mine.application_id, clerk, "awaiting_originals", with_documents=True)
+    await page.reload()
     assert await page.get_by_role("link", name=re.compile("联办确认单")).count() == 1
 
 
