@@ -320,6 +320,8 @@ class PermitApplicationWorkflow:
         self._accepted_on = self._today().isoformat()
         self._accepted_at = workflow.now()
         prompt = self._prompt_decisions = workflow.patched(PATCH_PROMPT_DECISIONS)
+        if prompt:
+            workflow.patched(PATCH_PROJECT_DECISIONS)  # decided before the local activity below, never after one
         self._apply_deadlines(await self._compute_deadlines(local=prompt))
         insurance = self._deadline_info.insurance if self._deadline_info else None
         assert insurance is not None
@@ -357,10 +359,12 @@ class PermitApplicationWorkflow:
         decision = await self._await_decision()
         self._originals_received = True
         self._note("originals_received", decision.actor)
-        if workflow.patched(PATCH_PROMPT_DECISIONS):
+        prompt = workflow.patched(PATCH_PROMPT_DECISIONS)
+        sms = workflow.patched(PATCH_SMS_ORIGINALS_RECEIVED)  # decided before the local activity below, never after one
+        if prompt:
             self._move_on(Status.VEHICLE_NATURE_CHANGE)
             await self._project_decision()
-        if workflow.patched(PATCH_SMS_ORIGINALS_RECEIVED):
+        if sms:
             await self._sms("originals-received", "您邮寄的机动车登记证书、行驶证原件已收到，车辆使用性质变更已提交公安车管所。")
         self._settle_decision()
 
