@@ -83,26 +83,31 @@ COMMAND_EVENTS = {
 }
 
 
-def cut_after_patch_markers(history: WorkflowHistory) -> list[WorkflowHistory]:
-    """The history as it stood just after each workflow task that wrote a patch marker."""
+def cut_after_each_task(history: WorkflowHistory) -> list[WorkflowHistory]:
+    """The history as it stood after each workflow task and the commands it wrote: what a query on
+    an evicted workflow, or a worker restarted at that point, replays."""
     events = list(history.events)
-    ends = set()
+    cuts = []
     for i, event in enumerate(events):
-        if event.event_type == EventType.EVENT_TYPE_MARKER_RECORDED and event.marker_recorded_event_attributes.marker_name == "core_patch":
+        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
             end = i + 1
             while end < len(events) and events[end].event_type in COMMAND_EVENTS:
                 end += 1
-            ends.add(end)
-    return [WorkflowHistory(history.workflow_id, events[:end]) for end in sorted(ends)]
+            cuts.append(WorkflowHistory(history.workflow_id, events[:end]))
+    return cuts
+
+
+async def replay_each_cut(history: WorkflowHistory) -> None:
+    cuts = cut_after_each_task(history)
+    assert len(cuts) >= 4
+    replaying = replayer()
+    for cut in cuts:
+        await replaying.replay_workflow(cut)
 
 
 @pytest.mark.parametrize("path", sorted(p.stem for p in HISTORIES.glob(f"*@{HISTORY_VERSION}.json")))
-async def test_histories_cut_after_a_patch_marker_replay(path: str) -> None:
-    """What a query on an evicted workflow replays: the history up to the task that wrote a patch marker."""
-    cuts = cut_after_patch_markers(saved_history(path))
-    assert cuts  # every path of the current version passes at least the local-projection patch
-    for cut in cuts:
-        await replayer().replay_workflow(cut)
+async def test_histories_cut_after_each_task_replay(path: str) -> None:
+    await replay_each_cut(saved_history(path))
 
 
 def test_every_path_has_a_saved_history() -> None:
@@ -134,9 +139,7 @@ async def test_a_projection_outlasting_its_workflow_task_replays(start) -> None:
         and next((k for k in events[i + 1:] if k not in COMMAND_EVENTS), None) == EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED
     ]
     assert heartbeats, "the slow projection should have outlasted its workflow task"
-    await replayer().replay_workflow(history)
-    for cut in cut_after_patch_markers(history):
-        await replayer().replay_workflow(cut)
+    await replay_each_cut(history)
 
 
 @pytest.mark.parametrize("channel", ["online", "window"])
@@ -169,6 +172,7 @@ async def test_queries_during_local_activities_leave_a_history_that_replays(star
     patches = [e for e in first_task if e.marker_recorded_event_attributes.marker_name == "core_patch"]
     assert len(patches) == 1 + len(PATCHES_DECIDED_AT_START)
     await replayer().replay_workflow(history)
+    await replay_each_cut(history)
 
 
 async def test_a_courier_callback_before_the_shipment_answer_is_not_lost(start) -> None:
