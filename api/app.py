@@ -119,7 +119,7 @@ def create_app(settings: Settings | None = None, *, workflow_timing: Timing | No
         await migrate(pool)
         departments = Departments.http(settings.departments_url)
         client = await connect(settings)
-        store = Store(pool, digest_key=settings.data_digest_key, data_keys=settings.data_keys)
+        store = Store.for_settings(pool, settings)
         sealed, unreadable = await store.seal_applicants()
         if sealed:
             log.info("store.applicants_sealed", count=sealed)

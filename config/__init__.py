@@ -12,6 +12,7 @@ DEV_JWT_SECRET = "dev-only-jwt-secret-change-me-0123456789"
 DEV_PAYLOAD_KEY = "ZGV2LW9ubHktcGF5bG9hZC1rZXktMzItYnl0ZXMhISE="  # base64 of 32 bytes, development only
 DEV_DIGEST_KEY = "dev-only-digest-key-for-vins-and-plates"
 DEV_DATA_KEY = "ZGV2LW9ubHktZGF0YS1rZXktMzItYnl0ZXMtbG9uZyE="  # base64 of 32 bytes, development only
+DEV_DATA_KEYS = f"dev1:{DEV_DATA_KEY}"
 DEV_CALLBACK_SECRETS = {
     "vehicle-admin": "dev-callback-secret-vehicle-admin",
     "insurance": "dev-callback-secret-insurance",
@@ -60,7 +61,7 @@ class Settings(BaseSettings):
     # Keys the digests of VINs and plates kept for uniqueness and search (never the values).
     data_digest_key: str = DEV_DIGEST_KEY
     # AES-256 keys for personal data at rest (applicants), `id:base64key,…`, newest first.
-    data_keys: str = f"dev1:{DEV_DATA_KEY}"
+    data_keys: str = DEV_DATA_KEYS
 
     callback_secret_vehicle_admin: str = DEV_CALLBACK_SECRETS["vehicle-admin"]
     callback_secret_insurance: str = DEV_CALLBACK_SECRETS["insurance"]

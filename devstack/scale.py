@@ -78,7 +78,7 @@ async def approve(api: httpx.AsyncClient, clerk: dict[str, str], application_id:
         if response.status_code == 200 or (attempt > 0 and response.status_code == 409):
             return
         if response.status_code != 503:
-            checked(response, 200)
+            checked(response, 200)  # raises: neither taken nor worth another try
         if response.json().get("error") == "still_processing":
             return
         await asyncio.sleep(pause_s)

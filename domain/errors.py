@@ -17,20 +17,8 @@ INSPECTION_REPORT_NOT_FOUND = "InspectionReportNotFound"
 MODEL_NOT_IN_CATALOGUE = "ModelNotInCatalogue"
 DEPARTMENT_REJECTED_REQUEST = "DepartmentRejectedRequest"
 
-BUSINESS_REFUSALS = frozenset(
-    {
-        EID_TOKEN_INVALID,
-        VEHICLE_UNKNOWN,
-        OWNER_MISMATCH,
-        BLOCKING_FLAG,
-        TAX_RECORD_NOT_FOUND,
-        INSPECTION_REPORT_NOT_FOUND,
-        MODEL_NOT_IN_CATALOGUE,
-        DEPARTMENT_REJECTED_REQUEST,
-    }
-)
-
-# What an applicant reads (view, SMS, termination notice) when a department refuses.
+# A department's refusals of an application (no retry), and what the applicant reads for each
+# (view, SMS, termination notice).
 REFUSAL_REASONS = {
     EID_TOKEN_INVALID: "电子身份凭证无效",
     VEHICLE_UNKNOWN: "公安车管所未查到该车辆的登记信息",
@@ -41,6 +29,8 @@ REFUSAL_REASONS = {
     MODEL_NOT_IN_CATALOGUE: "该车型不在工信部新能源汽车目录内",
     DEPARTMENT_REJECTED_REQUEST: "相关部门退回了申请",
 }
+
+BUSINESS_REFUSALS = frozenset(REFUSAL_REASONS)
 
 # Workflow update refusals, surfaced by the API as 409 with the same code.
 NOT_AWAITING_THIS_STEP = "not_awaiting_this_step"

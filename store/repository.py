@@ -12,7 +12,7 @@ from typing import Any
 import asyncpg
 from cryptography.exceptions import InvalidTag
 
-from config import DEV_DATA_KEY, DEV_DIGEST_KEY
+from config import DEV_DATA_KEYS, DEV_DIGEST_KEY, Settings
 from domain.keyring import KeyringError, parse_keyring
 from domain.calendar import WorkingDayCalendar, YearSchedule
 from domain.districts import DISTRICTS
@@ -131,11 +131,16 @@ def _row(record: asyncpg.Record) -> ApplicationRow:
 
 class Store:
     def __init__(
-        self, pool: asyncpg.Pool, *, digest_key: str = DEV_DIGEST_KEY, data_keys: str = f"dev1:{DEV_DATA_KEY}"
+        self, pool: asyncpg.Pool, *, digest_key: str = DEV_DIGEST_KEY, data_keys: str = DEV_DATA_KEYS
     ) -> None:
         self.pool = pool
         self._digest_key = digest_key
         self._sealer = Sealer(parse_keyring(data_keys))
+
+    @classmethod
+    def for_settings(cls, pool: asyncpg.Pool, settings: Settings) -> Store:
+        """The store with the deployment's digest and data keys (API and worker alike)."""
+        return cls(pool, digest_key=settings.data_digest_key, data_keys=settings.data_keys)
 
     def _digest(self, text: str) -> str:
         return keyed_digest(self._digest_key, text)

@@ -63,7 +63,7 @@ async def run(settings: Settings) -> None:
     await migrate(pool)
     departments = Departments.http(settings.departments_url)
     client = await connect(settings, metrics_bind=settings.worker_metrics_bind)
-    store = Store(pool, digest_key=settings.data_digest_key, data_keys=settings.data_keys)
+    store = Store.for_settings(pool, settings)
     worker = build_worker(
         client, settings.task_queue, PermitActivities(departments, store, store.load_calendar),
         max_cached_workflows=settings.worker_max_cached_workflows,
