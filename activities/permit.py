@@ -221,9 +221,7 @@ class PermitActivities:
 
     @activity.defn
     async def send_sms(self, request: SmsRequest) -> str:
-        return await self._dep.sms.send(
-            phone=request.phone, text=request.text, idempotency_key=request.idempotency_key
-        )
+        return await self._dep.sms.send(phone=request.phone, text=request.text, idempotency_key=request.idempotency_key)
 
     @activity.defn
     async def issue_document(self, request: DocumentRequest) -> str:
@@ -259,7 +257,9 @@ class PermitActivities:
             issued_on=date.fromisoformat(request.issued_on),
             valid_until=valid_until,
         )
-        return PermitAnswer(number=issued.number, issued_on=issued.issued_on.isoformat(), valid_until=issued.valid_until.isoformat())
+        return PermitAnswer(
+            number=issued.number, issued_on=issued.issued_on.isoformat(), valid_until=issued.valid_until.isoformat()
+        )
 
     @activity.defn
     async def create_shipment(self, request: ShipmentRequest) -> Shipment:

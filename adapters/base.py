@@ -81,17 +81,11 @@ class HttpDepartment:
         """
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key is not None else None
         try:
-            response = await self._client.request(
-                method, path, params=params, json=json, headers=headers
-            )
+            response = await self._client.request(method, path, params=params, json=json, headers=headers)
         except httpx.TimeoutException as exc:
-            raise unavailable(
-                f"{self.department} timed out on {action} ({type(exc).__name__})"
-            ) from None
+            raise unavailable(f"{self.department} timed out on {action} ({type(exc).__name__})") from None
         except httpx.TransportError as exc:
-            raise unavailable(
-                f"{self.department} could not be reached for {action} ({type(exc).__name__})"
-            ) from None
+            raise unavailable(f"{self.department} could not be reached for {action} ({type(exc).__name__})") from None
         if not response.is_success:
             raise self._failure(response, action)
         try:
@@ -99,13 +93,9 @@ class HttpDepartment:
         except ValueError:
             raise self._malformed(action) from None
 
-    async def _fetch(
-        self, model: type[T], method: str, path: str, *, action: str, **kwargs: Any
-    ) -> T:
+    async def _fetch(self, model: type[T], method: str, path: str, *, action: str, **kwargs: Any) -> T:
         """Like ``_request``, returning the answer as ``model``."""
-        return self._parse(
-            model, await self._request(method, path, action=action, **kwargs), action
-        )
+        return self._parse(model, await self._request(method, path, action=action, **kwargs), action)
 
     def _parse(self, model: type[T], data: Any, action: str) -> T:
         """Build the dataclass ``model`` from a JSON object, ignoring unknown keys."""

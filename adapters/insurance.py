@@ -21,9 +21,7 @@ class HttpInsuranceClient(HttpDepartment):
 
     async def find_policy(self, *, vin: str, plate: str) -> Policy | None:
         action = "the policy query"
-        data = await self._request(
-            "GET", "/insurance/v1/policies", action=action, params={"vin": vin, "plate": plate}
-        )
+        data = await self._request("GET", "/insurance/v1/policies", action=action, params={"vin": vin, "plate": plate})
         items = data.get("policies") if isinstance(data, dict) else None
         if not isinstance(items, list):
             raise self._malformed(action)
@@ -31,14 +29,12 @@ class HttpInsuranceClient(HttpDepartment):
         today = datetime.now(CHINA_TZ).date()
         try:
             valid = [policy for policy in policies if _covers(policy, today)]
-            return max(
-                valid, key=lambda policy: datetime.fromisoformat(policy.bought_at), default=None
-            )
+            return max(valid, key=lambda policy: datetime.fromisoformat(policy.bought_at), default=None)
         except ValueError:
             raise self._malformed(action) from None
 
 
 def _covers(policy: Policy, day: date) -> bool:
-    return policy.kind == CARRIER_LIABILITY and date.fromisoformat(
-        policy.valid_from
-    ) <= day <= date.fromisoformat(policy.valid_until)
+    return policy.kind == CARRIER_LIABILITY and date.fromisoformat(policy.valid_from) <= day <= date.fromisoformat(
+        policy.valid_until
+    )

@@ -20,9 +20,7 @@ class HttpTaxClient(HttpDepartment):
     department = "tax bureau"
 
     async def get_invoice(self, vin: str) -> Invoice:
-        return await self._fetch(
-            Invoice, "GET", "/tax/v1/invoices", action="the invoice lookup", params={"vin": vin}
-        )
+        return await self._fetch(Invoice, "GET", "/tax/v1/invoices", action="the invoice lookup", params={"vin": vin})
 
     async def get_purchase_tax(self, vin: str) -> PurchaseTax:
         return await self._fetch(

@@ -36,9 +36,7 @@ class HttpVehicleAdminClient(HttpDepartment):
     department = "PSB"
 
     async def get_vehicle(self, vin: str) -> VehicleRecord:
-        return await self._fetch(
-            VehicleRecord, "GET", f"/psb/v1/vehicles/{segment(vin)}", action="the vehicle lookup"
-        )
+        return await self._fetch(VehicleRecord, "GET", f"/psb/v1/vehicles/{segment(vin)}", action="the vehicle lookup")
 
     async def request_usage_change(
         self,

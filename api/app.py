@@ -12,8 +12,8 @@ import structlog
 from fastapi import FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
 from prometheus_client import Counter, Histogram
-from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from adapters.departments import Departments
@@ -124,7 +124,9 @@ def create_app(settings: Settings | None = None, *, workflow_timing: Timing | No
         if sealed:
             log.info("store.applicants_sealed", count=sealed)
         if unreadable:
-            log.warning("store.applicants_unreadable", count=unreadable, hint="a DATA_KEYS key is missing or a row was altered")
+            log.warning(
+                "store.applicants_unreadable", count=unreadable, hint="a DATA_KEYS key is missing or a row was altered"
+            )
         app.state.resources = Resources(settings=settings, store=store, client=client, departments=departments)
         log.info("api.started", env=settings.app_env)
         try:
@@ -151,7 +153,16 @@ def create_app(settings: Settings | None = None, *, workflow_timing: Timing | No
         allow_credentials=True,
     )
     app.add_middleware(RequestContext)
-    for router in (auth.router, materials.router, applications.router, documents.router, callbacks.router, calendar.router, codec.router, ops.router):
+    for router in (
+        auth.router,
+        materials.router,
+        applications.router,
+        documents.router,
+        callbacks.router,
+        calendar.router,
+        codec.router,
+        ops.router,
+    ):
         app.include_router(router)
     if settings.is_development:
         app.include_router(auth.dev_router)

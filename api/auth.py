@@ -75,7 +75,10 @@ def verify_token(settings: Settings, token: str, *, audience: str | None = None)
     try:
         key, algorithm = _key_for(settings, token)
         claims = jwt.decode(
-            token, key, algorithms=[algorithm], audience=audience,  # type: ignore[arg-type]
+            token,
+            key,
+            algorithms=[algorithm],
+            audience=audience,  # type: ignore[arg-type]
             options={"require": ["exp", "sub", "role", *(["aud"] if audience else [])]},
         )
         role = Role(claims["role"])

@@ -42,7 +42,9 @@ def current_principal(
     try:
         return verify_token(resources.settings, credentials.credentials)
     except InvalidToken:
-        raise ApiError(401, "unauthorized", "the token is invalid or expired", headers={"WWW-Authenticate": "Bearer"}) from None
+        raise ApiError(
+            401, "unauthorized", "the token is invalid or expired", headers={"WWW-Authenticate": "Bearer"}
+        ) from None
 
 
 PrincipalDep = Annotated[Principal, Depends(current_principal)]

@@ -16,13 +16,17 @@ log = structlog.get_logger(__name__)
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, error: str, detail: str, *, headers: dict[str, str] | None = None, **extra: Any) -> None:
+    def __init__(
+        self, status: int, error: str, detail: str, *, headers: dict[str, str] | None = None, **extra: Any
+    ) -> None:
         super().__init__(detail)
         self.status, self.error, self.detail, self.headers, self.extra = status, error, detail, headers, extra
 
 
 def field_error(loc: list[str | int], msg: str) -> ApiError:
-    return ApiError(422, "validation_failed", f"{'.'.join(map(str, loc[1:]))}: {msg}", fields=[{"loc": loc, "msg": msg}])
+    return ApiError(
+        422, "validation_failed", f"{'.'.join(map(str, loc[1:]))}: {msg}", fields=[{"loc": loc, "msg": msg}]
+    )
 
 
 def not_found(what: str = "application") -> ApiError:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
@@ -14,10 +14,10 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from api.auth import Principal, Role
 from api.deps import Resources, application_for
 from api.errors import ApiError, field_error, not_found
 from api.schemas import ApplicationIn, DecisionIn
-from api.auth import Principal, Role
 from domain import errors
 from domain.districts import CITY_CODE, DISTRICTS, covers
 from domain.views import mask_view
@@ -64,7 +64,9 @@ def _initial_view(wf_input: PermitApplicationInput) -> dict[str, Any]:
     }
 
 
-async def check_materials(resources: Resources, principal: Principal, materials: dict[str, str], loc: list[str]) -> None:
+async def check_materials(
+    resources: Resources, principal: Principal, materials: dict[str, str], loc: list[str]
+) -> None:
     """Each material exists, belongs to the applicant and is of the kind it is given as."""
     for kind, material_id in materials.items():
         material = await resources.store.get_material(material_id)
@@ -83,7 +85,7 @@ async def submit(
         raise ApiError(403, "identity_not_verified", "sign in with the electronic ID (POST /v1/auth/eid) first")
     await check_materials(resources, principal, body.materials.model_dump(), ["body", "materials"])
     application_id = str(uuid.uuid4())
-    submitted_at = datetime.now(timezone.utc)
+    submitted_at = datetime.now(UTC)
     wf_input = PermitApplicationInput(
         application_id=application_id,
         applicant=Applicant(principal.sub, applicant["name"], applicant["id_number"], applicant["phone"]),
@@ -119,11 +121,15 @@ async def submit(
     except ApplicationInProgress:
         unstarted = await resources.store.open_application_for_vin(body.vehicle.vin)
         if unstarted is None or unstarted.start_input is None or unstarted.applicant_sub != principal.sub:
-            raise ApiError(409, "application_in_progress", "this vehicle already has an application in progress") from None
+            raise ApiError(
+                409, "application_in_progress", "this vehicle already has an application in progress"
+            ) from None
         await _ensure_started(resources, unstarted)  # an earlier submission whose start did not go through
         return unstarted.view, False
     except IdempotencyKeyReused:
-        raise ApiError(422, "idempotency_key_reused", "this Idempotency-Key was used with a different request") from None
+        raise ApiError(
+            422, "idempotency_key_reused", "this Idempotency-Key was used with a different request"
+        ) from None
     row = reservation.row
     if row.start_input is not None:
         await _ensure_started(resources, row)
@@ -172,9 +178,13 @@ async def act(resources: Resources, row: ApplicationRow, update: Any, arg: Any =
     handle = resources.client.get_workflow_handle(row.workflow_id)
     args = [] if arg is None else [arg]
     try:
-        view = await asyncio.wait_for(handle.execute_update(update, *args, rpc_timeout=_timeout(resources)), _timeout(resources).total_seconds())
-    except (asyncio.TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
-        raise ApiError(503, "still_processing", "taken, but the application is still processing it; read it again shortly") from None
+        view = await asyncio.wait_for(
+            handle.execute_update(update, *args, rpc_timeout=_timeout(resources)), _timeout(resources).total_seconds()
+        )
+    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
+        raise ApiError(
+            503, "still_processing", "taken, but the application is still processing it; read it again shortly"
+        ) from None
     except WorkflowUpdateFailedError as err:
         cause = err.cause
         if isinstance(cause, ApplicationError) and cause.type in UPDATE_REFUSALS:
@@ -189,8 +199,14 @@ async def act(resources: Resources, row: ApplicationRow, update: Any, arg: Any =
 
 
 async def act_audited(
-    resources: Resources, principal: Principal, row: ApplicationRow, action: str, update: Any, arg: Any = None,
-    *, source_ip: str | None,
+    resources: Resources,
+    principal: Principal,
+    row: ApplicationRow,
+    action: str,
+    update: Any,
+    arg: Any = None,
+    *,
+    source_ip: str | None,
 ) -> dict[str, Any]:
     """`act`, with the outcome (done or refused, and why) in the audit trail."""
     try:
@@ -215,12 +231,20 @@ async def decide(
         request_id=structlog.contextvars.get_contextvars().get("request_id", ""),
     )
     action = f"decision.{body.step.value}.{body.outcome.value}"
-    return await act_audited(resources, principal, row, action, PermitApplicationWorkflow.decide, decision, source_ip=source_ip)
+    return await act_audited(
+        resources, principal, row, action, PermitApplicationWorkflow.decide, decision, source_ip=source_ip
+    )
 
 
 async def audit(
-    resources: Resources, principal: Principal, action: str, target: str | None, outcome: str,
-    *, source_ip: str | None, **detail: str,
+    resources: Resources,
+    principal: Principal,
+    action: str,
+    target: str | None,
+    outcome: str,
+    *,
+    source_ip: str | None,
+    **detail: str,
 ) -> None:
     await resources.store.audit(
         detail=detail,
@@ -268,8 +292,13 @@ def _timeout(resources: Resources) -> timedelta:
     return timedelta(seconds=resources.settings.update_timeout_s)
 
 
-REVEALABLE = {"name": ("applicant", "name"), "id_number": ("applicant", "id_number"), "phone": ("applicant", "phone"),
-              "plate": ("vehicle", "plate"), "vin": ("vehicle", "vin")}
+REVEALABLE = {
+    "name": ("applicant", "name"),
+    "id_number": ("applicant", "id_number"),
+    "phone": ("applicant", "phone"),
+    "plate": ("vehicle", "plate"),
+    "vin": ("vehicle", "vin"),
+}
 
 
 async def reveal(resources: Resources, row: ApplicationRow, field: str) -> str:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 import sys
-from urllib.parse import unquote
 from typing import Any
+from urllib.parse import unquote
 
 import structlog
 
@@ -44,7 +44,8 @@ def configure_logging(*, development: bool, level: str = "INFO") -> None:
         cache_logger_on_first_use=True,
     )
     formatter = structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=[structlog.stdlib.ExtraAdder(), *shared], processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer]
+        foreign_pre_chain=[structlog.stdlib.ExtraAdder(), *shared],
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
     )
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(formatter)

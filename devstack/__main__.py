@@ -38,9 +38,7 @@ class Stack:
 
     def start(self, name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen:
         log = open(DATA / "logs" / f"{name}.log", "ab")
-        proc = subprocess.Popen(
-            args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
+        proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         self.procs.append((name, proc))
         return proc
 
@@ -85,7 +83,9 @@ def main() -> None:
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, _interrupt)
     try:
-        temporal = temporal_args(DATA / "temporal.sqlite", TEMPORAL_PORT, TEMPORAL_UI_PORT, f"http://127.0.0.1:{API_PORT}/codec")
+        temporal = temporal_args(
+            DATA / "temporal.sqlite", TEMPORAL_PORT, TEMPORAL_UI_PORT, f"http://127.0.0.1:{API_PORT}/codec"
+        )
         say("starting the Temporal dev server")
         proc = stack.start("temporal", temporal, dict(os.environ))
         wait_for_port(TEMPORAL_PORT, "Temporal", proc)

@@ -25,9 +25,10 @@ import sys
 import time
 import uuid
 from collections import Counter, defaultdict
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any
 
 import httpx
 from rich.console import Console
@@ -82,7 +83,9 @@ def percentile(values: list[float], q: float) -> float:
 
 def checked(response: httpx.Response, *expected: int) -> httpx.Response:
     if response.status_code not in expected:
-        raise RuntimeError(f"{response.request.method} {response.request.url.path} answered {response.status_code}: {response.text[:300]}")
+        raise RuntimeError(
+            f"{response.request.method} {response.request.url.path} answered {response.status_code}: {response.text[:300]}"
+        )
     return response
 
 
@@ -108,18 +111,27 @@ class Citizens:
         headers = {"Authorization": f"Bearer {token}"}
         materials = {}
         for kind in ("registration_certificate", "driving_license"):
-            uploaded = await self.api.post("/v1/materials", headers=headers, data={"kind": kind}, files={"file": ("scan.png", PNG, "image/png")})
+            uploaded = await self.api.post(
+                "/v1/materials", headers=headers, data={"kind": kind}, files={"file": ("scan.png", PNG, "image/png")}
+            )
             materials[kind] = checked(uploaded, 201).json()["material_id"]
         body = {
             "vehicle": {"plate": vehicle["plate"], "vin": vehicle["vin"]},
             "district": DISTRICT,
             "channel": "online",
-            "delivery": {"method": "mail", "recipient": owner["name"], "phone": owner["phone"], "address": "乐清市城南街道 8 号"},
+            "delivery": {
+                "method": "mail",
+                "recipient": owner["name"],
+                "phone": owner["phone"],
+                "address": "乐清市城南街道 8 号",
+            },
             "materials": materials,
             "insurance_commitment": True,
         }
         async with self.latencies.timed("submit"):
-            created = await self.api.post("/v1/applications", json=body, headers={**headers, "Idempotency-Key": uuid.uuid4().hex})
+            created = await self.api.post(
+                "/v1/applications", json=body, headers={**headers, "Idempotency-Key": uuid.uuid4().hex}
+            )
         application_id = checked(created, 201).json()["application_id"]
         shipped = insured = False
         while True:
@@ -134,10 +146,20 @@ class Citizens:
                 raise RuntimeError(f"application ended {status}: {view['timeline'][-1]}")
             if "ship_originals" in pending and not shipped:
                 path = f"/v1/applications/{application_id}/originals-shipment"
-                checked(await self.api.post(path, headers=headers, json={"tracking_number": f"SF{uuid.uuid4().int % 10**12:012d}"}), 200)
+                checked(
+                    await self.api.post(
+                        path, headers=headers, json={"tracking_number": f"SF{uuid.uuid4().int % 10**12:012d}"}
+                    ),
+                    200,
+                )
                 shipped = True
             if status == "awaiting_insurance" and not insured:
-                checked(await self.sandbox.post("/sandbox/insurance/policies", json={"vin": vehicle["vin"], "plate": vehicle["plate"]}), 201)
+                checked(
+                    await self.sandbox.post(
+                        "/sandbox/insurance/policies", json={"vin": vehicle["vin"], "plate": vehicle["plate"]}
+                    ),
+                    201,
+                )
                 insured = True
 
 
@@ -149,7 +171,12 @@ class ClerkBots:
         self.stopped = asyncio.Event()
 
     async def run(self) -> None:
-        token = checked(await self.api.post("/v1/dev/token", json={"role": "transport_clerk", "sub": "bench-clerk", "district": DISTRICT}), 200)
+        token = checked(
+            await self.api.post(
+                "/v1/dev/token", json={"role": "transport_clerk", "sub": "bench-clerk", "district": DISTRICT}
+            ),
+            200,
+        )
         headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
         await asyncio.gather(*(self._work(step, headers) for step in CLERK_STEPS))
 
@@ -165,7 +192,11 @@ class ClerkBots:
 
     async def _decide(self, application_id: str, step: str, headers: dict[str, str]) -> None:
         async with self.latencies.timed("decision"):
-            response = await self.api.post(f"/v1/applications/{application_id}/decisions", headers=headers, json={"step": step, "outcome": "approve"})
+            response = await self.api.post(
+                f"/v1/applications/{application_id}/decisions",
+                headers=headers,
+                json={"step": step, "outcome": "approve"},
+            )
         self.latencies.statuses[f"decision {response.status_code}"] += 1
         checked(response, 200)
 
@@ -219,7 +250,9 @@ async def run_ours(stack: LocalStack, progress: Progress, count: int, label: str
                     clerks.result()  # a clerk bot failed: say why
                 ids = await walks
         except TimeoutError:
-            raise SystemExit(f"{label}: not all applications completed within {TIMEOUT_S:.0f} s (BENCH_TIMEOUT_S); logs under {(stack.data_dir / 'logs').relative_to(ROOT)}") from None
+            raise SystemExit(
+                f"{label}: not all applications completed within {TIMEOUT_S:.0f} s (BENCH_TIMEOUT_S); logs under {(stack.data_dir / 'logs').relative_to(ROOT)}"
+            ) from None
         finally:
             bots.stopped.set()
         elapsed = time.perf_counter() - started
@@ -230,7 +263,9 @@ async def run_ours(stack: LocalStack, progress: Progress, count: int, label: str
 # ------------------------------------------------------------------ bare
 
 
-async def run_bare(client: Client, plan: BarePlan, progress: Progress, count: int) -> tuple[float, list[str], Latencies]:
+async def run_bare(
+    client: Client, plan: BarePlan, progress: Progress, count: int
+) -> tuple[float, list[str], Latencies]:
     latencies = Latencies()
     task = progress.add_task("bare baseline", total=count)
     gate = asyncio.Semaphore(CONCURRENCY)
@@ -267,8 +302,11 @@ def chart(ours: Latencies, bare: Latencies, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     series = [
-        ("submit", ours.samples["submit"]), ("decision", ours.samples["decision"]), ("view", ours.samples["view"]),
-        ("bare start", bare.samples["start"]), ("bare update", bare.samples["update"]),
+        ("submit", ours.samples["submit"]),
+        ("decision", ours.samples["decision"]),
+        ("view", ours.samples["view"]),
+        ("bare start", bare.samples["start"]),
+        ("bare update", bare.samples["update"]),
     ]
     fig, ax = plt.subplots(figsize=(9, 5))
     ax.boxplot([values for _, values in series], whis=(1, 99), showfliers=False)
@@ -300,7 +338,10 @@ def print_table(results: dict[str, Any]) -> None:
             f"{r['history']['events_per_app']:.0f} events and {r['history']['bytes_per_app'] / 1024:.1f} KiB of history per application; "
             f"worker peak RSS {r['worker_peak_rss_mb']:.0f} MiB"
         )
-        console.print(f"  CPU seconds per application: " + ", ".join(f"{part} {s:.3f}" for part, s in sorted(r["cpu_s_per_app"].items(), key=lambda kv: -kv[1])))
+        console.print(
+            "  CPU seconds per application: "
+            + ", ".join(f"{part} {s:.3f}" for part, s in sorted(r["cpu_s_per_app"].items(), key=lambda kv: -kv[1]))
+        )
 
 
 class CpuMeter:
@@ -326,8 +367,22 @@ def start_profilers(stack: LocalStack, seconds: int) -> list[subprocess.Popen]:
     targets = {"worker": stack.worker_pids()[0], "api": stack.processes.running["api"].pid}
     return [
         subprocess.Popen(
-            [str(py_spy), "record", "--pid", str(pid), "--duration", str(seconds), "--rate", "50", "--format", "speedscope", "--output", str(OUT / f"profile-{name}.json")],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                str(py_spy),
+                "record",
+                "--pid",
+                str(pid),
+                "--duration",
+                str(seconds),
+                "--rate",
+                "50",
+                "--format",
+                "speedscope",
+                "--output",
+                str(OUT / f"profile-{name}.json"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         for name, pid in targets.items()
     ]
@@ -343,13 +398,21 @@ async def bench() -> dict[str, Any]:
     console.print(f"starting the stack under {OUT.relative_to(ROOT)}/run …")
     try:
         stack.start()
-        bare_worker = stack.processes.start("bare-worker", [sys.executable, "-m", "devstack.bare", stack.temporal_address, "bench-bare"], dict(os.environ))
+        bare_worker = stack.processes.start(
+            "bare-worker",
+            [sys.executable, "-m", "devstack.bare", stack.temporal_address, "bench-bare"],
+            dict(os.environ),
+        )
         client = await Client.connect(stack.temporal_address)
-        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console) as progress:
+        with Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
+        ) as progress:
             _, warm_ids, _ = await run_ours(stack, progress, 1, "warm-up (one application)")
             shape = await history_stats(client, warm_ids)
             plan = BarePlan(
-                round(shape["activities_per_app"]), round(shape["updates_per_app"]), round(shape["signals_per_app"]),
+                round(shape["activities_per_app"]),
+                round(shape["updates_per_app"]),
+                round(shape["signals_per_app"]),
                 round(shape["local_activities_per_app"]),
             )
             cpu = CpuMeter(stack)
@@ -368,14 +431,18 @@ async def bench() -> dict[str, Any]:
             "concurrency": CONCURRENCY,
             "plan": plan.__dict__,
             "ours": {
-                "seconds": ours_s, "apps_per_s": N / ours_s, "worker_peak_rss_mb": worker_peak,
+                "seconds": ours_s,
+                "apps_per_s": N / ours_s,
+                "worker_peak_rss_mb": worker_peak,
                 "latency_ms": {name: ours.summary(name) for name in ("submit", "decision", "view", "inbox")},
                 "responses": dict(ours.statuses),
                 "cpu_s_per_app": {part: seconds / N for part, seconds in ours_cpu.items() if seconds},
                 "history": await history_stats(client, ours_ids),
             },
             "bare": {
-                "seconds": bare_s, "apps_per_s": N / bare_s, "worker_peak_rss_mb": bare_peak,
+                "seconds": bare_s,
+                "apps_per_s": N / bare_s,
+                "worker_peak_rss_mb": bare_peak,
                 "latency_ms": {name: bare.summary(name) for name in ("start", "update")},
                 "cpu_s_per_app": {part: seconds / N for part, seconds in bare_cpu.items() if seconds},
                 "history": await history_stats(client, bare_ids),
@@ -397,7 +464,9 @@ def main() -> None:
     signal.signal(signal.SIGTERM, _interrupted)
     results = asyncio.run(bench())
     print_table(results)
-    console.print(f"results: {(OUT / 'results.json').relative_to(ROOT)}, chart: {(OUT / 'latency.png').relative_to(ROOT)}")
+    console.print(
+        f"results: {(OUT / 'results.json').relative_to(ROOT)}, chart: {(OUT / 'latency.png').relative_to(ROOT)}"
+    )
     ours, bare = results["ours"], results["bare"]
     print(
         f"bench: ratio={results['ratio']:.2f} apps_per_s={ours['apps_per_s']:.2f} bare_per_s={bare['apps_per_s']:.2f} "

@@ -14,14 +14,14 @@ import random
 import statistics
 import time
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import asyncpg
 
+from config import DEV_DIGEST_KEY
 from domain.districts import CITY_CODE, DISTRICTS
 from domain.statuses import Status
 from store.db import create_pool, migrate
-from config import DEV_DIGEST_KEY
 from store.repository import InboxQuery, Store, keyed_digest
 
 ADMIN_DSN = os.environ.get("TEST_DATABASE_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -36,13 +36,19 @@ STEPS = {
     Status.FINAL_REVIEW: "final_review",
     Status.DELIVERING: "deliver_documents",
 }
-STATUS_WEIGHTS = {**{s: 3 for s in STEPS}, Status.COMPLETED: 40, Status.REJECTED: 5, Status.WITHDRAWN: 4, Status.EXPIRED: 3}
+STATUS_WEIGHTS = {
+    **dict.fromkeys(STEPS, 3),
+    Status.COMPLETED: 40,
+    Status.REJECTED: 5,
+    Status.WITHDRAWN: 4,
+    Status.EXPIRED: 3,
+}
 
 
 def row(i: int, rng: random.Random) -> tuple:
     status = rng.choices(list(STATUS_WEIGHTS), weights=list(STATUS_WEIGHTS.values()))[0]
     district = rng.choice(list(DISTRICTS))
-    submitted = datetime(2025, 1, 1, tzinfo=timezone.utc) + timedelta(minutes=rng.randrange(0, 700 * 24 * 60))
+    submitted = datetime(2025, 1, 1, tzinfo=UTC) + timedelta(minutes=rng.randrange(0, 700 * 24 * 60))
     accepted = status not in (Status.PRELIMINARY_REVIEW, Status.SUPPLEMENT_REQUESTED)
     accepted_on = (submitted + timedelta(days=rng.randrange(0, 5))).date() if accepted else None
     insurance_due = accepted_on + timedelta(days=21) if accepted_on else None
@@ -51,23 +57,56 @@ def row(i: int, rng: random.Random) -> tuple:
     plate = f"浙C{i:05d}"[-7:]
     application_id = uuid.UUID(int=rng.getrandbits(128))
     view = {
-        "application_id": str(application_id), "status": status.value, "district": district, "channel": "online",
-        "submitted_at": submitted.isoformat(), "accepted_on": accepted_on.isoformat() if accepted_on else None,
+        "application_id": str(application_id),
+        "status": status.value,
+        "district": district,
+        "channel": "online",
+        "submitted_at": submitted.isoformat(),
+        "accepted_on": accepted_on.isoformat() if accepted_on else None,
         "vehicle": {"plate": "浙C1***5", "vin": "LSVA*********3294"},
         "applicant": {"name": "张*", "id_number": "3303**********1234", "phone": "138****8000"},
-        "deadlines": {}, "pending": [], "documents": [], "timeline": [{"at": submitted.isoformat(), "event": "submitted"}] * 8,
+        "deadlines": {},
+        "pending": [],
+        "documents": [],
+        "timeline": [{"at": submitted.isoformat(), "event": "submitted"}] * 8,
         "permit": None,
     }
     return (
-        application_id, f"permit-{application_id}", f"sub-{i % 50000}", district, rng.choice(["online", "window"]),
-        status.value, STEPS.get(status), keyed_digest(DEV_DIGEST_KEY, f"VIN{i}"), submitted, accepted_on, insurance_due, decision_due,
-        json.dumps(view), 1, warning, keyed_digest(DEV_DIGEST_KEY, plate),
+        application_id,
+        f"permit-{application_id}",
+        f"sub-{i % 50000}",
+        district,
+        rng.choice(["online", "window"]),
+        status.value,
+        STEPS.get(status),
+        keyed_digest(DEV_DIGEST_KEY, f"VIN{i}"),
+        submitted,
+        accepted_on,
+        insurance_due,
+        decision_due,
+        json.dumps(view),
+        1,
+        warning,
+        keyed_digest(DEV_DIGEST_KEY, plate),
     )
 
 
 COLUMNS = [
-    "application_id", "workflow_id", "applicant_sub", "district", "channel", "status", "step", "vin_digest",
-    "submitted_at", "accepted_on", "insurance_due_on", "decision_due_on", "view", "version", "warning_level",
+    "application_id",
+    "workflow_id",
+    "applicant_sub",
+    "district",
+    "channel",
+    "status",
+    "step",
+    "vin_digest",
+    "submitted_at",
+    "accepted_on",
+    "insurance_due_on",
+    "decision_due_on",
+    "view",
+    "version",
+    "warning_level",
     "plate_digest",
 ]
 
@@ -81,7 +120,11 @@ def queries(rng: random.Random) -> dict[str, InboxQuery]:
         "district + step + channel": InboxQuery(districts=[district], step="final_review", channel="online"),
         "warning red, by decision due": InboxQuery(districts=[district], warning_level="red", sort="decision_due"),
         "insurance due in a week": InboxQuery(
-            districts=[district], due="insurance", due_from=start, due_to=start + timedelta(days=7), sort="insurance_due"
+            districts=[district],
+            due="insurance",
+            due_from=start,
+            due_to=start + timedelta(days=7),
+            sort="insurance_due",
         ),
         "city supervisor, page 20": InboxQuery(districts=list(DISTRICTS), page=20, sort="decision_due"),
         "plate search (city)": InboxQuery(districts=list(DISTRICTS), plate=f"浙C{rng.randrange(N):05d}"[-7:]),
@@ -105,7 +148,9 @@ async def main() -> None:
         await conn.copy_records_to_table("applications", records=(row(i, rng) for i in range(N)), columns=COLUMNS)
         await conn.execute("VACUUM ANALYZE applications")  # what autovacuum does after a bulk load
         await conn.close()
-        print(f"filled {N:,} applications in {time.perf_counter() - started:.1f} s (city {CITY_CODE}, {len(DISTRICTS)} districts)")
+        print(
+            f"filled {N:,} applications in {time.perf_counter() - started:.1f} s (city {CITY_CODE}, {len(DISTRICTS)} districts)"
+        )
         store = Store(pool)
         timings: dict[str, list[float]] = {}
         for _ in range(RUNS):

@@ -41,11 +41,18 @@ from temporalio.client import Client, WorkflowExecutionStatus
 
 from devstack.people import new_citizen, new_vehicle
 from devstack.processes import ROOT, LocalStack, client_limits
-from domain.statuses import USAGE_PRIVATE as PRIVATE, USAGE_RIDE_HAILING as RIDE_HAILING
+from domain.statuses import USAGE_PRIVATE as PRIVATE
+from domain.statuses import USAGE_RIDE_HAILING as RIDE_HAILING
 from sandbox.runtime import SERVICES
 
 STEERS = ("completed", "rejected_preliminary", "rejected_final", "withdrawn", "expired")
-ENDING = {"completed": "completed", "rejected_preliminary": "rejected", "rejected_final": "rejected", "withdrawn": "withdrawn", "expired": "expired"}
+ENDING = {
+    "completed": "completed",
+    "rejected_preliminary": "rejected",
+    "rejected_final": "rejected",
+    "withdrawn": "withdrawn",
+    "expired": "expired",
+}
 TERMINAL = {"completed", "rejected", "withdrawn", "expired"}
 DISTRICT = "330382"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -102,7 +109,9 @@ class Report:
 
     @property
     def clean(self) -> bool:
-        return self.as_steered == self.applications and not (self.lost or self.duplicated or self.server_errors or self.problems)
+        return self.as_steered == self.applications and not (
+            self.lost or self.duplicated or self.server_errors or self.problems
+        )
 
 
 class Api:
@@ -144,17 +153,30 @@ async def walk(case: Case, api: Api, sandbox: httpx.AsyncClient, clerk: dict[str
     applicant = {"Authorization": f"Bearer {signed_in.json()['access_token']}"}
     materials = {}
     for kind in ("registration_certificate", "driving_license"):
-        uploaded = await api.call("POST", "/v1/materials", headers=applicant, data={"kind": kind}, files={"file": ("scan.png", PNG, "image/png")})
+        uploaded = await api.call(
+            "POST",
+            "/v1/materials",
+            headers=applicant,
+            data={"kind": kind},
+            files={"file": ("scan.png", PNG, "image/png")},
+        )
         materials[kind] = uploaded.json()["material_id"]
     body = {
         "vehicle": {"plate": case.vehicle["plate"], "vin": case.vehicle["vin"]},
         "district": DISTRICT,
         "channel": "online",
-        "delivery": {"method": "mail", "recipient": case.owner["name"], "phone": case.owner["phone"], "address": "乐清市城南街道 8 号"},
+        "delivery": {
+            "method": "mail",
+            "recipient": case.owner["name"],
+            "phone": case.owner["phone"],
+            "address": "乐清市城南街道 8 号",
+        },
         "materials": materials,
         "insurance_commitment": True,
     }
-    created = await api.call("POST", "/v1/applications", json=body, headers={**applicant, "Idempotency-Key": uuid.uuid4().hex})
+    created = await api.call(
+        "POST", "/v1/applications", json=body, headers={**applicant, "Idempotency-Key": uuid.uuid4().hex}
+    )
     if created.status_code not in (200, 201):
         raise RuntimeError(f"submission refused: {created.status_code} {created.text[:200]}")
     case.application_id = created.json()["application_id"]
@@ -184,12 +206,19 @@ async def walk(case: Case, api: Api, sandbox: httpx.AsyncClient, clerk: dict[str
             return
         case.accepted = case.accepted or view.get("accepted_on") is not None
         if case.accepted and not insured and case.steer in ("completed", "rejected_final"):
-            await sandbox.post("/sandbox/insurance/policies", json={"vin": case.vehicle["vin"], "plate": case.vehicle["plate"]})
+            await sandbox.post(
+                "/sandbox/insurance/policies", json={"vin": case.vehicle["vin"], "plate": case.vehicle["plate"]}
+            )
             insured = True
         if status == "preliminary_review" and step == "preliminary_review":
             await decide("preliminary_review", "reject" if case.steer == "rejected_preliminary" else "approve")
         elif status == "awaiting_originals" and "ship_originals" in pending and not shipped:
-            await act("application.originals_shipment", f"{path}/originals-shipment", applicant, {"tracking_number": f"SF{random.randrange(10**12):012d}"})
+            await act(
+                "application.originals_shipment",
+                f"{path}/originals-shipment",
+                applicant,
+                {"tracking_number": f"SF{random.randrange(10**12):012d}"},
+            )
             shipped = True
         elif status == "awaiting_originals" and step == "originals_received":
             await decide("originals_received", "approve")
@@ -268,13 +297,26 @@ async def verify(cases: list[Case], stack: LocalStack, sandbox: httpx.AsyncClien
     records = (await sandbox.get("/sandbox/records")).json()
     connection = await asyncpg.connect(stack.database_url)
     try:
-        statuses = {str(r["application_id"]): r["status"] for r in await connection.fetch("SELECT application_id, status FROM applications")}
-        permits = Counter(str(r["application_id"]) for r in await connection.fetch("SELECT application_id FROM permits"))
-        audited = Counter((r["action"], r["target"]) for r in await connection.fetch("SELECT action, target FROM audit_log"))
+        statuses = {
+            str(r["application_id"]): r["status"]
+            for r in await connection.fetch("SELECT application_id, status FROM applications")
+        }
+        permits = Counter(
+            str(r["application_id"]) for r in await connection.fetch("SELECT application_id FROM permits")
+        )
+        audited = Counter(
+            (r["action"], r["target"]) for r in await connection.fetch("SELECT action, target FROM audit_log")
+        )
         per_vehicle = await connection.fetchval("SELECT count(*) - count(DISTINCT vin_digest) FROM applications")
     finally:
         await connection.close()
-    judge(cases, Records(statuses, permits, audited, per_vehicle, records["usage_changes"], records["sms"], records["shipments"]), report)
+    judge(
+        cases,
+        Records(
+            statuses, permits, audited, per_vehicle, records["usage_changes"], records["sms"], records["shipments"]
+        ),
+        report,
+    )
 
 
 @dataclass
@@ -291,7 +333,9 @@ class Records:
 
 
 def judge(cases: list[Case], records: Records, report: Report) -> None:
-    changes = Counter((job["reference"], job["target_nature"]) for job in records.usage_changes if job["status"] == "completed")
+    changes = Counter(
+        (job["reference"], job["target_nature"]) for job in records.usage_changes if job["status"] == "completed"
+    )
     notices = Counter(message["phone"] for message in records.sms if ONE_TIME_NOTICE in message["text"])
     shipments = Counter(shipment["reference"] for shipment in records.shipments)
     report.duplicated += records.extra_per_vehicle
@@ -318,13 +362,19 @@ def judge(cases: list[Case], records: Records, report: Report) -> None:
             "notices": notices[case.owner["phone"]],
             "shipments": shipments[app],
         }
-        doubled = [key for key in ("permits", "changes", "reversals", "notices", "shipments") if found[key] > max(1, expected[key])]
+        doubled = [
+            key
+            for key in ("permits", "changes", "reversals", "notices", "shipments")
+            if found[key] > max(1, expected[key])
+        ]
         missing_audit = [action for action in case.confirmed if not records.audited[(action, app)]]
         report.duplicated += len(doubled)
         if found == expected and not missing_audit:
             report.as_steered += 1
         else:
-            report.problems.append(f"{case.steer} {app}: expected {expected}, found {found}, audit missing {missing_audit}")
+            report.problems.append(
+                f"{case.steer} {app}: expected {expected}, found {found}, audit missing {missing_audit}"
+            )
 
 
 async def run_drill(drill: Drill, data_dir: Path, say=print) -> Report:
@@ -333,9 +383,12 @@ async def run_drill(drill: Drill, data_dir: Path, say=print) -> Report:
     stack = LocalStack.fresh(
         data_dir,
         env={
-            "POLL_USAGE_CHANGE_S": "5", "POLL_INSURANCE_S": "5", "POLL_DELIVERY_S": "5",
+            "POLL_USAGE_CHANGE_S": "5",
+            "POLL_INSURANCE_S": "5",
+            "POLL_DELIVERY_S": "5",
             "DRILL_INSURANCE_DEADLINE_S": str(drill.insurance_deadline_s),
-            "RATE_LIMIT_UPLOADS": "1000", "RATE_LIMIT_SUBMISSIONS": "1000",
+            "RATE_LIMIT_UPLOADS": "1000",
+            "RATE_LIMIT_SUBMISSIONS": "1000",
         },
         sandbox_env={"SANDBOX_PSB_DELAY_S": "0.5", "SANDBOX_COURIER_DELAY_S": "0.5", "SANDBOX_CALLBACK_BACKOFF_S": "1"},
     )
@@ -352,10 +405,14 @@ async def run_drill(drill: Drill, data_dir: Path, say=print) -> Report:
                 owner = new_citizen(DISTRICT)
                 vehicle = (await sandbox.post("/sandbox/vehicles", json=new_vehicle(owner))).json()
                 cases.append(Case(STEERS[i % len(STEERS)], owner, vehicle))
-            token = await api.call("POST", "/v1/dev/token", json={"role": "transport_clerk", "sub": "chaos-clerk", "district": DISTRICT})
+            token = await api.call(
+                "POST", "/v1/dev/token", json={"role": "transport_clerk", "sub": "chaos-clerk", "district": DISTRICT}
+            )
             clerk = {"Authorization": f"Bearer {token.json()['access_token']}"}
             for service in SERVICES:
-                await sandbox.put(f"/sandbox/faults/{service}", json={"error_rate": drill.error_rate, "latency_ms": drill.latency_ms})
+                await sandbox.put(
+                    f"/sandbox/faults/{service}", json={"error_rate": drill.error_rate, "latency_ms": drill.latency_ms}
+                )
             monkey = Monkey(stack, drill, postgres_down, report)
             chaos = asyncio.create_task(monkey.run())
             gate = asyncio.Semaphore(drill.concurrency)
@@ -388,10 +445,16 @@ def main() -> None:
     report = asyncio.run(run_drill(drill, out / "run"))
     out.mkdir(parents=True, exist_ok=True)
     summary = {
-        "applications": report.applications, "as_steered": report.as_steered, "lost": report.lost,
-        "duplicated": report.duplicated, "server_errors": report.server_errors, "seconds": report.seconds,
-        "faults": dict(report.faults), "responses": dict(report.statuses),
-        "responses_while_postgres_down": dict(report.while_postgres_down), "problems": report.problems,
+        "applications": report.applications,
+        "as_steered": report.as_steered,
+        "lost": report.lost,
+        "duplicated": report.duplicated,
+        "server_errors": report.server_errors,
+        "seconds": report.seconds,
+        "faults": dict(report.faults),
+        "responses": dict(report.statuses),
+        "responses_while_postgres_down": dict(report.while_postgres_down),
+        "problems": report.problems,
     }
     (out / "report.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False))
     print(f"faults: {dict(report.faults)}")

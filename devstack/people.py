@@ -15,7 +15,11 @@ _vin_serial = itertools.count(random.randrange(10**6))
 
 def new_citizen(district: str = "330382") -> dict[str, str]:
     first17 = f"{district}{random.randint(1960, 2000)}0{random.randint(1, 9)}1{random.randint(0, 9)}{random.randint(100, 999)}"
-    return {"name": "李四", "id_number": first17 + id_check_character(first17), "phone": f"139{random.randint(10**7, 10**8 - 1)}"}
+    return {
+        "name": "李四",
+        "id_number": first17 + id_check_character(first17),
+        "phone": f"139{random.randint(10**7, 10**8 - 1)}",
+    }
 
 
 def unique_plate() -> str:

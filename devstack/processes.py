@@ -88,15 +88,24 @@ def cpu_seconds(pid: int) -> float:
 def temporal_args(db_file: Path, port: int, ui_port: int, codec_url: str | None) -> list[str]:
     """The dev server on a SQLite file (WAL), with the project's search attributes."""
     args = [
-        str(BIN / "temporal"), "server", "start-dev",
-        "--db-filename", str(db_file),
-        "--sqlite-pragma", "journal_mode=wal",
-        "--sqlite-pragma", "synchronous=1",
-        "--port", str(port),
-        "--ui-port", str(ui_port),
-        "--ip", "127.0.0.1",
+        str(BIN / "temporal"),
+        "server",
+        "start-dev",
+        "--db-filename",
+        str(db_file),
+        "--sqlite-pragma",
+        "journal_mode=wal",
+        "--sqlite-pragma",
+        "synchronous=1",
+        "--port",
+        str(port),
+        "--ui-port",
+        str(ui_port),
+        "--ip",
+        "127.0.0.1",
         "--ui-disable-news-fetch",
-        "--log-level", "warn",
+        "--log-level",
+        "warn",
     ]
     if codec_url:
         args += ["--ui-codec-endpoint", codec_url]
@@ -114,7 +123,7 @@ class Processes:
         self.running: dict[str, subprocess.Popen] = {}
 
     def start(self, name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen:
-        log = open(self.log_dir / f"{name.split('#')[0]}.log", "ab")
+        log = open(self.log_dir / f"{name.split('#', maxsplit=1)[0]}.log", "ab")
         proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         log.close()
         self.running[name] = proc

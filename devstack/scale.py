@@ -20,20 +20,19 @@ import signal
 import sys
 import time
 import uuid
+from datetime import UTC, datetime
 from typing import Any
-
-from datetime import datetime, timezone
 
 import asyncpg
 import httpx
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from temporalio.client import Client
 
-from devstack.bench import PNG, Latencies, checked
 from config import Settings
+from devstack.bench import PNG, Latencies, checked
 from devstack.people import new_citizen, new_vehicle
 from devstack.processes import ROOT, LocalStack, client_limits, memory_mb
-from temporalio.client import Client
 from workers.temporal import data_converter
 from workflows.permit_application import PermitApplicationWorkflow
 from workflows.types import CalendarChanged
@@ -52,7 +51,9 @@ def save(results: dict[str, Any]) -> None:
     (OUT / "results.json").write_text(json.dumps(results, indent=2))
 
 
-async def wait_for(database_url: str, where: str, arg: Any, n: int, progress: Progress, label: str, timeout_s: float = 3600) -> float:
+async def wait_for(
+    database_url: str, where: str, arg: Any, n: int, progress: Progress, label: str, timeout_s: float = 3600
+) -> float:
     """Seconds until `n` projected applications match `where` (one SQL condition on $1)."""
     task = progress.add_task(label, total=n)
     started = time.perf_counter()
@@ -69,7 +70,9 @@ async def wait_for(database_url: str, where: str, arg: Any, n: int, progress: Pr
     return time.perf_counter() - started
 
 
-async def approve(api: httpx.AsyncClient, clerk: dict[str, str], application_id: str, tries: int = 10, pause_s: float = 2) -> None:
+async def approve(
+    api: httpx.AsyncClient, clerk: dict[str, str], application_id: str, tries: int = 10, pause_s: float = 2
+) -> None:
     """The clerk bot's acceptance. A 503 `still_processing` means taken (the count of parked
     applications checks it); another 503 is tried again, and then a 409 means an earlier try was taken."""
     path = f"/v1/applications/{application_id}/decisions"
@@ -85,13 +88,18 @@ async def approve(api: httpx.AsyncClient, clerk: dict[str, str], application_id:
     raise RuntimeError(f"POST {path}: 503 {tries} times")
 
 
-async def park(api: httpx.AsyncClient, sandbox: httpx.AsyncClient, progress: Progress) -> tuple[list[dict[str, Any]], dict[str, str]]:
+async def park(
+    api: httpx.AsyncClient, sandbox: httpx.AsyncClient, progress: Progress
+) -> tuple[list[dict[str, Any]], dict[str, str]]:
     """N window applications of one owner, each accepted by the clerk bot as soon as it is in review."""
     owner = new_citizen(DISTRICT)
     qr = checked(await sandbox.post("/sandbox/eid/qr", json=owner), 201).json()["qr_token"]
     token = checked(await api.post("/v1/auth/eid", json={"qr_token": qr}), 200).json()["access_token"]
     applicant = {"Authorization": f"Bearer {token}"}
-    clerk_token = checked(await api.post("/v1/dev/token", json={"role": "transport_clerk", "sub": "scale-clerk", "district": DISTRICT}), 200)
+    clerk_token = checked(
+        await api.post("/v1/dev/token", json={"role": "transport_clerk", "sub": "scale-clerk", "district": DISTRICT}),
+        200,
+    )
     clerk = {"Authorization": f"Bearer {clerk_token.json()['access_token']}"}
     gate = asyncio.Semaphore(CONCURRENCY)
     task = progress.add_task("submitted and accepted", total=N)
@@ -102,7 +110,12 @@ async def park(api: httpx.AsyncClient, sandbox: httpx.AsyncClient, progress: Pro
             vehicle = checked(await sandbox.post("/sandbox/vehicles", json=new_vehicle(owner)), 201).json()
             materials = {}
             for kind in ("registration_certificate", "driving_license"):
-                uploaded = await api.post("/v1/materials", headers=applicant, data={"kind": kind}, files={"file": ("scan.png", PNG, "image/png")})
+                uploaded = await api.post(
+                    "/v1/materials",
+                    headers=applicant,
+                    data={"kind": kind},
+                    files={"file": ("scan.png", PNG, "image/png")},
+                )
                 materials[kind] = checked(uploaded, 201).json()["material_id"]
             body = {
                 "vehicle": {"plate": vehicle["plate"], "vin": vehicle["vin"]},
@@ -112,7 +125,9 @@ async def park(api: httpx.AsyncClient, sandbox: httpx.AsyncClient, progress: Pro
                 "materials": materials,
                 "insurance_commitment": True,
             }
-            created = await api.post("/v1/applications", json=body, headers={**applicant, "Idempotency-Key": uuid.uuid4().hex})
+            created = await api.post(
+                "/v1/applications", json=body, headers={**applicant, "Idempotency-Key": uuid.uuid4().hex}
+            )
             application_id = checked(created, 201).json()["application_id"]
             while True:
                 await asyncio.sleep(2)
@@ -137,7 +152,7 @@ async def resume_after_restart(stack: LocalStack, application_ids: list[str], pr
     console.print("SIGKILL the worker; a fresh one starts with an empty cache")
     stack.processes.kill(next(n for n in stack.processes.running if n.startswith("worker#")), signal.SIGKILL)
     stack.start_worker()
-    restarted = datetime.now(timezone.utc)
+    restarted = datetime.now(UTC)
     started = time.perf_counter()
     client = await Client.connect(stack.temporal_address, data_converter=data_converter(Settings()))
     gate = asyncio.Semaphore(100)
@@ -151,11 +166,23 @@ async def resume_after_restart(stack: LocalStack, application_ids: list[str], pr
 
     await asyncio.gather(*(wake(application_id) for application_id in application_ids))
     signalled_s = time.perf_counter() - started
-    await wait_for(stack.database_url, "updated_at > $1", restarted, len(application_ids), progress, "resumed (replayed and projected)")
+    await wait_for(
+        stack.database_url,
+        "updated_at > $1",
+        restarted,
+        len(application_ids),
+        progress,
+        "resumed (replayed and projected)",
+    )
     resumed_s = time.perf_counter() - started
     rss, peak = memory_mb(stack.worker_pids()[0])
-    return {"signalled_s": signalled_s, "all_resumed_s": resumed_s, "resumed_per_s": len(application_ids) / resumed_s,
-            "worker_rss_mb_after": rss, "worker_peak_rss_mb_after": peak}
+    return {
+        "signalled_s": signalled_s,
+        "all_resumed_s": resumed_s,
+        "resumed_per_s": len(application_ids) / resumed_s,
+        "worker_rss_mb_after": rss,
+        "worker_peak_rss_mb_after": peak,
+    }
 
 
 async def scale() -> dict[str, Any]:
@@ -163,7 +190,12 @@ async def scale() -> dict[str, Any]:
     stack = LocalStack.fresh(
         OUT / "run",
         database_url=os.environ.get("SCALE_DATABASE_URL"),
-        env={"RATE_LIMIT_SUBMISSIONS": str(N + 10), "RATE_LIMIT_UPLOADS": str(2 * N + 10), "POLL_USAGE_CHANGE_S": "30", "UPDATE_TIMEOUT_S": "120"},
+        env={
+            "RATE_LIMIT_SUBMISSIONS": str(N + 10),
+            "RATE_LIMIT_UPLOADS": str(2 * N + 10),
+            "POLL_USAGE_CHANGE_S": "30",
+            "UPDATE_TIMEOUT_S": "120",
+        },
     )
     try:
         await asyncio.to_thread(stack.start)
@@ -172,10 +204,18 @@ async def scale() -> dict[str, Any]:
             httpx.AsyncClient(base_url=stack.api_url, timeout=120, limits=limits) as api,
             httpx.AsyncClient(base_url=stack.sandbox_url, timeout=120, limits=limits) as sandbox,
         ):
-            with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console) as progress:
+            with Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=console,
+            ) as progress:
                 started = time.perf_counter()
                 parked, applicant = await park(api, sandbox, progress)
-                parked_s = await wait_for(stack.database_url, "status = $1", "awaiting_insurance", N, progress, "parked in awaiting_insurance")
+                parked_s = await wait_for(
+                    stack.database_url, "status = $1", "awaiting_insurance", N, progress, "parked in awaiting_insurance"
+                )
                 parking_s = time.perf_counter() - started
                 await asyncio.sleep(10)  # let the worker settle before reading its memory
                 worker_pid = stack.worker_pids()[0]
@@ -190,7 +230,15 @@ async def scale() -> dict[str, Any]:
                         checked(await api.get(f"/v1/applications/{app['application_id']}", headers=applicant), 200)
 
                 await asyncio.gather(*(look(app) for app in sample))
-                save({"n": N, "parking_s": parking_s, "worker_rss_mb": rss, "worker_peak_rss_mb": peak, "view_ms": latencies.summary("view")})
+                save(
+                    {
+                        "n": N,
+                        "parking_s": parking_s,
+                        "worker_rss_mb": rss,
+                        "worker_peak_rss_mb": peak,
+                        "view_ms": latencies.summary("view"),
+                    }
+                )
 
                 resume = await resume_after_restart(stack, [app["application_id"] for app in parked], progress)
         view = latencies.summary("view")
@@ -221,7 +269,9 @@ def main() -> None:
         f"new worker RSS {r['worker_rss_mb_after']:.0f} MiB",
         flush=True,
     )
-    print(f"scale: n={results['n']} worker_rss_mb={results['worker_rss_mb']:.0f} view_p99_ms={results['view_ms']['p99']:.1f} resume_s={r['all_resumed_s']:.0f}")
+    print(
+        f"scale: n={results['n']} worker_rss_mb={results['worker_rss_mb']:.0f} view_p99_ms={results['view_ms']['p99']:.1f} resume_s={r['all_resumed_s']:.0f}"
+    )
     sys.exit(0)
 
 

@@ -134,9 +134,7 @@ def schedules_from_dates(holidays: Iterable[date], workdays: Iterable[date]) -> 
             by_year.setdefault(day.year, (set(), set()))[0].add(day)
     for day in workdays:
         by_year.setdefault(day.year, (set(), set()))[1].add(day)
-    return [
-        YearSchedule(year, frozenset(off), frozenset(on)) for year, (off, on) in sorted(by_year.items())
-    ]
+    return [YearSchedule(year, frozenset(off), frozenset(on)) for year, (off, on) in sorted(by_year.items())]
 
 
 _official: WorkingDayCalendar | None = None

@@ -13,10 +13,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import noto_cjk_sans_otc
 from fpdf import FPDF
@@ -193,7 +194,14 @@ def render_pdf(document: IssuedDocument, verify_url: str) -> bytes:
 
     pdf.set_font("sans", size=10.5)
     pdf.cell(110, 7, f"申请编号：{document.application_id}")
-    pdf.cell(0, 7, f"出具日期：{cst_date(document.issued_at).isoformat()}", align=Align.R, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.cell(
+        0,
+        7,
+        f"出具日期：{cst_date(document.issued_at).isoformat()}",
+        align=Align.R,
+        new_x=XPos.LMARGIN,
+        new_y=YPos.NEXT,
+    )
     pdf.ln(3)
 
     if document.kind in INTRODUCTIONS:

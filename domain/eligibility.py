@@ -64,7 +64,14 @@ class Finding:
     message: str
 
 
-FUEL_NAMES = {"bev": "纯电动", "phev": "插电式混合动力", "fcev": "燃料电池", "gasoline": "汽油", "diesel": "柴油", "hev": "油电混合动力"}
+FUEL_NAMES = {
+    "bev": "纯电动",
+    "phev": "插电式混合动力",
+    "fcev": "燃料电池",
+    "gasoline": "汽油",
+    "diesel": "柴油",
+    "hev": "油电混合动力",
+}
 
 
 def _fuel(code: str) -> str:
@@ -93,7 +100,10 @@ def assess(facts: VehicleFacts, policy: Policy, on: date) -> list[Finding]:
     if policy.inspection_must_pass and not facts.inspection_passed:
         fail("inspection.passed", "车辆综合性能检测未通过")
     if date.fromisoformat(facts.inspection_valid_until) < on + timedelta(days=policy.inspection_min_days_valid):
-        fail("inspection.validity", f"综合性能检测报告有效期至{facts.inspection_valid_until}，剩余不足{policy.inspection_min_days_valid}天")
+        fail(
+            "inspection.validity",
+            f"综合性能检测报告有效期至{facts.inspection_valid_until}，剩余不足{policy.inspection_min_days_valid}天",
+        )
     blocking = sorted(policy.blocking_flags.intersection(facts.flags))
     if blocking:
         fail("psb.blocking_flags", f"公安车管所登记的情形不允许变更使用性质：{'、'.join(blocking)}")

@@ -47,9 +47,7 @@ def _parse(header: str) -> tuple[int, list[str]]:
     return int(timestamps[0]), signatures
 
 
-def verify(
-    secret: str, body: bytes, header: str, now: int, tolerance_s: int = DEFAULT_TOLERANCE_S
-) -> int:
+def verify(secret: str, body: bytes, header: str, now: int, tolerance_s: int = DEFAULT_TOLERANCE_S) -> int:
     """Check ``header`` against ``body`` at time ``now``; return its timestamp.
 
     Raises SignatureError when the header is malformed, older than ``tolerance_s``,

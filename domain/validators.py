@@ -56,9 +56,7 @@ _ID_DIGITS17: Final = re.compile(r"[0-9]{17}")
 def id_check_character(first17: str) -> str:
     """The ISO 7064 MOD 11-2 check character for the first 17 digits of an ID number."""
     if not _ID_DIGITS17.fullmatch(first17):
-        raise ValidationFailure(
-            "id_number.format", "ID number must start with 17 digits (GB 11643-1999)"
-        )
+        raise ValidationFailure("id_number.format", "ID number must start with 17 digits (GB 11643-1999)")
     total = sum(int(digit) * weight for digit, weight in zip(first17, _ID_WEIGHTS))
     return _ID_CHECK_MAP[total % 11]
 
@@ -96,8 +94,7 @@ def validate_id_number(value: str, *, today: date | None = None) -> str:
     if id_check_character(number[:17]) != number[17]:
         raise ValidationFailure(
             "id_number.check_character",
-            "ID number check character does not match (GB 11643-1999); "
-            "please check the number for a typo",
+            "ID number check character does not match (GB 11643-1999); please check the number for a typo",
         )
     return number
 
@@ -120,9 +117,7 @@ _WHITESPACE: Final = re.compile(r"\s+")
 def _normalize_vin(value: str) -> str:
     vin = _WHITESPACE.sub("", value).upper()
     if len(vin) != 17:
-        raise ValidationFailure(
-            "vin.length", f"VIN must have 17 characters, not {len(vin)} (GB 16735)"
-        )
+        raise ValidationFailure("vin.length", f"VIN must have 17 characters, not {len(vin)} (GB 16735)")
     if not _VIN_SHAPE.fullmatch(vin):
         raise ValidationFailure(
             "vin.characters",
@@ -144,8 +139,7 @@ def validate_vin(value: str) -> str:
     if vin[8] != vin_check_digit(vin):
         raise ValidationFailure(
             "vin.check_digit",
-            "VIN check digit (9th character) does not match (GB 16735); "
-            "please check the VIN for a typo",
+            "VIN check digit (9th character) does not match (GB 16735); please check the VIN for a typo",
         )
     return vin
 
@@ -230,8 +224,7 @@ def validate_district(value: str) -> str:
     if code not in DISTRICTS:
         raise ValidationFailure(
             "district.unknown",
-            "District must be one of Wenzhou's twelve county-level codes (GB/T 2260), "
-            "e.g. 330302 for 鹿城区",
+            "District must be one of Wenzhou's twelve county-level codes (GB/T 2260), e.g. 330302 for 鹿城区",
         )
     return code
 
@@ -246,11 +239,7 @@ def validate_person_name(value: str) -> str:
     """Validate a person's name: 1 to 50 characters, no control characters; returns it stripped."""
     name = value.strip()
     if not 1 <= len(name) <= _NAME_MAX_LENGTH:
-        raise ValidationFailure(
-            "name.format", f"Name must be 1 to {_NAME_MAX_LENGTH} characters long"
-        )
+        raise ValidationFailure("name.format", f"Name must be 1 to {_NAME_MAX_LENGTH} characters long")
     if any(unicodedata.category(char) in _FORBIDDEN_NAME_CATEGORIES for char in name):
-        raise ValidationFailure(
-            "name.format", "Name must not contain control or invisible formatting characters"
-        )
+        raise ValidationFailure("name.format", "Name must not contain control or invisible formatting characters")
     return name

@@ -21,9 +21,7 @@ class FaultIn(StrictModel):
 async def set_fault(service: str, fault: FaultIn, runtime: RuntimeDep) -> JSON:
     """Make a department slow (``latency_ms``) and failing (503 with ``error_rate``)."""
     if service not in SERVICES:
-        raise DepartmentError(
-            404, "unknown_service", f"Services with faults: {', '.join(SERVICES)}."
-        )
+        raise DepartmentError(404, "unknown_service", f"Services with faults: {', '.join(SERVICES)}.")
     runtime.state.faults[service] = fault.model_dump()
     runtime.save()
     return {"service": service, **runtime.state.faults[service]}

@@ -128,20 +128,14 @@ class Runtime:
                 "X-Signature": sign(secret, content, int(time.time())),
             }
             try:
-                response = await self._http.post(
-                    self.settings.callback_url(source), content=content, headers=headers
-                )
+                response = await self._http.post(self.settings.callback_url(source), content=content, headers=headers)
             except httpx.HTTPError as exc:
                 log.warning("%s callback attempt %d failed: %r", source, attempt + 1, exc)
                 continue
             if response.is_success:
                 return True
-            log.warning(
-                "%s callback attempt %d answered HTTP %d", source, attempt + 1, response.status_code
-            )
-        log.error(
-            "%s callback abandoned after %d attempts", source, self.settings.callback_attempts
-        )
+            log.warning("%s callback attempt %d answered HTTP %d", source, attempt + 1, response.status_code)
+        log.error("%s callback abandoned after %d attempts", source, self.settings.callback_attempts)
         return False
 
     async def inject_fault(self, service: str) -> None:
@@ -152,13 +146,9 @@ class Runtime:
         if fault["latency_ms"]:
             await asyncio.sleep(fault["latency_ms"] / 1000)
         if random.random() < fault["error_rate"]:
-            raise DepartmentError(
-                503, "injected_fault", f"{service} fails on purpose (sandbox fault)"
-            )
+            raise DepartmentError(503, "injected_fault", f"{service} fails on purpose (sandbox fault)")
 
-    def idempotent(
-        self, service: str, key: str | None, status_code: int, action: Callable[[], JSON]
-    ) -> JSONResponse:
+    def idempotent(self, service: str, key: str | None, status_code: int, action: Callable[[], JSON]) -> JSONResponse:
         """Run ``action`` once per (service, key) and replay its answer for the same key.
 
         Only successful answers are stored: a refused request changed nothing.

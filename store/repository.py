@@ -13,10 +13,10 @@ import asyncpg
 from cryptography.exceptions import InvalidTag
 
 from config import DEV_DATA_KEYS, DEV_DIGEST_KEY, Settings
-from domain.keyring import KeyringError, parse_keyring
 from domain.calendar import WorkingDayCalendar, YearSchedule
 from domain.districts import DISTRICTS
 from domain.documents import IssuedDocument, canonical_sha256, document_content
+from domain.keyring import KeyringError, parse_keyring
 from domain.statuses import TERMINAL
 from store.sealing import Sealer, is_sealed
 
@@ -130,9 +130,7 @@ def _row(record: asyncpg.Record) -> ApplicationRow:
 
 
 class Store:
-    def __init__(
-        self, pool: asyncpg.Pool, *, digest_key: str = DEV_DIGEST_KEY, data_keys: str = DEV_DATA_KEYS
-    ) -> None:
+    def __init__(self, pool: asyncpg.Pool, *, digest_key: str = DEV_DIGEST_KEY, data_keys: str = DEV_DATA_KEYS) -> None:
         self.pool = pool
         self._digest_key = digest_key
         self._sealer = Sealer(parse_keyring(data_keys))
@@ -261,7 +259,9 @@ class Store:
         async with self.pool.acquire() as conn, conn.transaction():
             if idempotency_key is not None:
                 # Two concurrent retries with one key: the second waits, then finds the first's row.
-                await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", f"{applicant_sub}:{idempotency_key}")
+                await conn.execute(
+                    "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", f"{applicant_sub}:{idempotency_key}"
+                )
                 existing = await conn.fetchrow(
                     """SELECT k.request_sha256, a.* FROM idempotency_keys k
                        JOIN applications a USING (application_id)
@@ -339,8 +339,12 @@ class Store:
             where.append(f"applicant_sub = {arg(query.applicant_sub)}")
         if query.districts is not None and set(query.districts) != ALL_DISTRICTS:
             where.append(f"district = ANY({arg(query.districts)})")
-        for column, value in (("status", query.status), ("step", query.step), ("channel", query.channel),
-                              ("warning_level", query.warning_level)):
+        for column, value in (
+            ("status", query.status),
+            ("step", query.step),
+            ("channel", query.channel),
+            ("warning_level", query.warning_level),
+        ):
             if value is not None:
                 where.append(f"{column} = {arg(value)}")
         due_column = DUE_COLUMNS[query.due]

@@ -12,14 +12,13 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-from temporalio.testing import WorkflowEnvironment
-
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+from temporalio.testing import WorkflowEnvironment
 
 from config import Settings
-from workflows import search_attributes
 from workers.temporal import data_converter
+from workflows import search_attributes
 
 BIN = Path(sys.executable).parent
 
@@ -47,7 +46,9 @@ async def register_search_attributes(env: WorkflowEnvironment) -> None:
     await env.client.operator_service.add_search_attributes(
         AddSearchAttributesRequest(
             namespace=env.client.namespace,
-            search_attributes={key.name: IndexedValueType.ValueType(key.indexed_value_type) for key in search_attributes.ALL},
+            search_attributes={
+                key.name: IndexedValueType.ValueType(key.indexed_value_type) for key in search_attributes.ALL
+            },
         )
     )
 

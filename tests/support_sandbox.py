@@ -60,9 +60,7 @@ async def serving(
 ) -> AsyncIterator[str]:
     """Serve ``app`` with uvicorn on ``sock`` (default: a free 127.0.0.1 port); yield its base URL."""
     sock = sock or bound_socket()
-    server = uvicorn.Server(
-        uvicorn.Config(app, log_level="warning", lifespan="on", timeout_graceful_shutdown=2)
-    )
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on", timeout_graceful_shutdown=2))
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:
         async with asyncio.timeout(startup_timeout_s):
@@ -103,9 +101,7 @@ class CallbackInbox:
     def __init__(self) -> None:
         self.fail_first = 0
         self._queue: asyncio.Queue[ReceivedCallback] = asyncio.Queue()
-        self.app = Starlette(
-            routes=[Route("/v1/callbacks/{source}", self._receive, methods=["POST"])]
-        )
+        self.app = Starlette(routes=[Route("/v1/callbacks/{source}", self._receive, methods=["POST"])])
 
     async def _receive(self, request: Request) -> JSONResponse:
         if self.fail_first > 0:
@@ -174,9 +170,7 @@ class SandboxControl:
         policy: dict[str, Any] = response.json()
         return policy
 
-    async def set_fault(
-        self, service: str, *, error_rate: float = 0.0, latency_ms: int = 0
-    ) -> None:
+    async def set_fault(self, service: str, *, error_rate: float = 0.0, latency_ms: int = 0) -> None:
         response = await self.client.put(
             f"/sandbox/faults/{service}", json={"error_rate": error_rate, "latency_ms": latency_ms}
         )
@@ -209,16 +203,12 @@ async def running_sandbox_with_inbox(**settings: Any) -> AsyncIterator[SandboxUn
     The state stays in memory unless ``state_file`` is among ``settings``.
     """
     async with receiving_callbacks() as (callback_url, inbox):
-        sandbox_settings = SandboxSettings(
-            **{"state_file": None, "callback_base_url": callback_url, **settings}
-        )
+        sandbox_settings = SandboxSettings(**{"state_file": None, "callback_base_url": callback_url, **settings})
         async with (
             running_sandbox(sandbox_settings) as base_url,
             httpx.AsyncClient(base_url=base_url) as client,
         ):
-            yield SandboxUnderTest(
-                base_url, sandbox_settings, inbox, SandboxControl(client), client
-            )
+            yield SandboxUnderTest(base_url, sandbox_settings, inbox, SandboxControl(client), client)
 
 
 @pytest.fixture(scope="module")

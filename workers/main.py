@@ -16,13 +16,13 @@ import structlog
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+import workflows
 from activities.permit import PermitActivities
 from adapters.departments import Departments
 from config import Settings, get_settings
 from config.logging import configure_logging
 from store.db import create_pool, migrate
 from store.repository import Store
-import workflows
 from workers.temporal import connect
 from workflows.permit_application import PermitApplicationWorkflow
 
@@ -65,7 +65,9 @@ async def run(settings: Settings) -> None:
     client = await connect(settings, metrics_bind=settings.worker_metrics_bind)
     store = Store.for_settings(pool, settings)
     worker = build_worker(
-        client, settings.task_queue, PermitActivities(departments, store, store.load_calendar),
+        client,
+        settings.task_queue,
+        PermitActivities(departments, store, store.load_calendar),
         max_cached_workflows=settings.worker_max_cached_workflows,
     )
     loop = asyncio.get_running_loop()

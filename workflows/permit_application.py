@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from datetime import date, datetime, time, timedelta, timezone
-from collections.abc import Awaitable
-from typing import Any, Callable
+from collections.abc import Awaitable, Callable
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -22,19 +22,6 @@ from temporalio.exceptions import ActivityError, ApplicationError
 # Passed through: the sandbox would otherwise import (and, without bytecode on disk, compile) these
 # modules again for every workflow instance it creates. All are free of state and side effects.
 with workflow.unsafe.imports_passed_through():
-    from workflows import search_attributes as sa
-    from workflows.types import (
-        CalendarChanged,
-        Decision,
-        DeliveryReport,
-        OriginalsShipment,
-        PermitApplicationInput,
-        PermitApplicationResult,
-        PolicyReport,
-        Supplements,
-        UsageChangeReport,
-        Withdrawal,
-    )
     from activities.permit import (
         AssessmentInput,
         Deadlines,
@@ -66,6 +53,19 @@ with workflow.unsafe.imports_passed_through():
         Outcome,
         Status,
         Step,
+    )
+    from workflows import search_attributes as sa
+    from workflows.types import (
+        CalendarChanged,
+        Decision,
+        DeliveryReport,
+        OriginalsShipment,
+        PermitApplicationInput,
+        PermitApplicationResult,
+        PolicyReport,
+        Supplements,
+        UsageChangeReport,
+        Withdrawal,
     )
 
 TASK_QUEUE = "permit-applications"
@@ -149,7 +149,7 @@ def _start_of_day_cst(day: str) -> datetime:
 def _instant(text: str) -> datetime:
     """An ISO timestamp from a department; naive ones are taken as UTC."""
     parsed = datetime.fromisoformat(text)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 class _UsageChangeFailed(Exception):
@@ -329,7 +329,9 @@ class PermitApplicationWorkflow:
         self._clock = asyncio.create_task(self._run_clocks())
         if prompt:
             assert self._input is not None
-            self._move_on(Status.AWAITING_ORIGINALS if self._input.channel == Channel.ONLINE else Status.VEHICLE_NATURE_CHANGE)
+            self._move_on(
+                Status.AWAITING_ORIGINALS if self._input.channel == Channel.ONLINE else Status.VEHICLE_NATURE_CHANGE
+            )
             await self._project_decision()
         await self._document("joint_handling_confirmation", {"accepted_on": self._accepted_on})
         await self._document(
@@ -365,13 +367,17 @@ class PermitApplicationWorkflow:
             self._move_on(Status.VEHICLE_NATURE_CHANGE)
             await self._project_decision()
         if sms:
-            await self._sms("originals-received", "您邮寄的机动车登记证书、行驶证原件已收到，车辆使用性质变更已提交公安车管所。")
+            await self._sms(
+                "originals-received", "您邮寄的机动车登记证书、行驶证原件已收到，车辆使用性质变更已提交公安车管所。"
+            )
         self._settle_decision()
 
     async def _change_usage_nature(self, input: PermitApplicationInput) -> None:
         """并联审批: PSB changes the usage nature to ride-hailing and feeds back."""
         await self._enter(Status.VEHICLE_NATURE_CHANGE)
-        await self._document("vehicle_change_contact_form", {"target_nature": USAGE_RIDE_HAILING, **self._vehicle_fields()})
+        await self._document(
+            "vehicle_change_contact_form", {"target_nature": USAGE_RIDE_HAILING, **self._vehicle_fields()}
+        )
         try:
             job = await self._usage_change(input, USAGE_RIDE_HAILING, "usage-change")
         except ActivityError as err:
@@ -381,7 +387,11 @@ class PermitApplicationWorkflow:
         self._note("usage_nature_changed", "vehicle_admin", target_nature=USAGE_RIDE_HAILING)
         await self._document(
             "usage_nature_feedback_form",
-            {"usage_nature": USAGE_RIDE_HAILING, "driving_license_no": job.driving_license_no or "", **self._vehicle_fields()},
+            {
+                "usage_nature": USAGE_RIDE_HAILING,
+                "driving_license_no": job.driving_license_no or "",
+                **self._vehicle_fields(),
+            },
         )
 
     async def _insurance(self, input: PermitApplicationInput) -> None:
@@ -492,15 +502,18 @@ class PermitApplicationWorkflow:
                 "termination_notice",
                 self._document("termination_notice", {"status": closed.status.value, "reason": closed.reason}),
             )
-        await self._compensate("closing_sms", self._sms(
-            "closed",
-            {
-                Status.REJECTED: "您的网约车运输证联办申请未通过：%s。",
-                Status.EXPIRED: "您的网约车运输证联办申请因逾期未投保承运人责任险已终止（%s），车辆使用性质将恢复为非营运。",
-                Status.WITHDRAWN: "您的网约车运输证联办申请已撤回（%s）。",
-            }[closed.status]
-            % (closed.reason or "—"),
-        ))
+        await self._compensate(
+            "closing_sms",
+            self._sms(
+                "closed",
+                {
+                    Status.REJECTED: "您的网约车运输证联办申请未通过：%s。",
+                    Status.EXPIRED: "您的网约车运输证联办申请因逾期未投保承运人责任险已终止（%s），车辆使用性质将恢复为非营运。",
+                    Status.WITHDRAWN: "您的网约车运输证联办申请已撤回（%s）。",
+                }[closed.status]
+                % (closed.reason or "—"),
+            ),
+        )
         await self._project()
 
     async def _compensate(self, step: str, action: Awaitable[Any]) -> None:
@@ -644,7 +657,9 @@ class PermitApplicationWorkflow:
     def _validate_withdraw(self, withdrawal: Withdrawal) -> None:
         self._refuse_if_closed()
         if self._licensing_decided or self._permit is not None or self._status in (Status.DELIVERING, Status.COMPLETED):
-            raise ApplicationError("the permit has been issued; it can no longer be withdrawn", type=errors.CANNOT_WITHDRAW)
+            raise ApplicationError(
+                "the permit has been issued; it can no longer be withdrawn", type=errors.CANNOT_WITHDRAW
+            )
 
     @workflow.signal
     def report_usage_change(self, report: UsageChangeReport) -> None:
@@ -777,7 +792,7 @@ class PermitApplicationWorkflow:
             await workflow.wait_condition(
                 lambda: condition() or self._closing is not None, timeout=timeout, timeout_summary=summary
             )
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return False
         finally:
             self._check_closing()
@@ -786,7 +801,7 @@ class PermitApplicationWorkflow:
     async def _wait_without_closing(self, condition: Callable[[], bool], timeout: timedelta, summary: str) -> bool:
         try:
             await workflow.wait_condition(condition, timeout=timeout, timeout_summary=summary)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return False
         return True
 
@@ -993,9 +1008,11 @@ class PermitApplicationWorkflow:
                 await workflow.wait_condition(
                     lambda: self._recompute_requests > requested or self._clocks_stopped(),
                     timeout=(next_at - now) if next_at else None,
-                    timeout_summary=f"statutory clock: next reminder or warning at {next_at.isoformat()}" if next_at else None,
+                    timeout_summary=f"statutory clock: next reminder or warning at {next_at.isoformat()}"
+                    if next_at
+                    else None,
                 )
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
             if self._recompute_requests > requested and not self._clocks_stopped():
                 await self._recompute_deadlines()
@@ -1012,7 +1029,8 @@ class PermitApplicationWorkflow:
         due_on = self._deadline_info.insurance.due_on
         await self._sms(
             f"reminder-{due[0]}",
-            "提醒：您的网约车运输证联办申请须于%s 24时前投保承运人责任险（还剩%d个工作日），逾期申请终止。" % (due_on, due[0]),
+            "提醒：您的网约车运输证联办申请须于%s 24时前投保承运人责任险（还剩%d个工作日），逾期申请终止。"
+            % (due_on, due[0]),
         )
         self._note("insurance_reminder_sent", "system", working_days_left=due[0])
 

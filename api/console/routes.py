@@ -27,12 +27,13 @@ from api.auth import CLERK_ROLES, IDP_ALGORITHM, InvalidToken, Principal, Role, 
 from api.console import labels, session
 from api.deps import ResourcesDep, application_for
 from api.errors import ApiError
-from api.routers.applications import PLATE_PATTERN, Step as PendingAction
+from api.routers.applications import PLATE_PATTERN
+from api.routers.applications import Step as PendingAction
+from api.routers.documents import verify_url
 from api.schemas import DecisionIn, DevStaffTokenIn
 from config import Settings
 from domain.calendar import CST
 from domain.districts import CITY_CODE, CITY_NAME, DISTRICTS, covers
-from api.routers.documents import verify_url
 from domain.documents import render_pdf
 from domain.statuses import STEP_OUTCOMES, Channel, Outcome, Status, Step
 from store.repository import InboxQuery
@@ -80,7 +81,9 @@ def _seed(request: Request) -> str:
 
 
 def _csrf_for(request: Request) -> str:
-    return session.csrf_token(request.app.state.settings, _seed(request), request.cookies.get(session.SESSION_COOKIE, ""))
+    return session.csrf_token(
+        request.app.state.settings, _seed(request), request.cookies.get(session.SESSION_COOKIE, "")
+    )
 
 
 def page(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
@@ -120,7 +123,9 @@ class ConsoleRoute(APIRoute):
             try:
                 response = await handler(request)
             except session.SignInRequired:
-                response = RedirectResponse("/console/sign-in?" + urlencode({"next": request.url.path}), status_code=303)
+                response = RedirectResponse(
+                    "/console/sign-in?" + urlencode({"next": request.url.path}), status_code=303
+                )
             except session.CsrfRefused:
                 response = message_page(request, "表单已失效或来源不明（CSRF 校验未通过）。请刷新页面后重试。", 403)
             except ApiError as err:
@@ -223,7 +228,9 @@ async def sign_in(
     except ValidationError as err:
         for error in err.errors():
             field = str(error["loc"][0])
-            problems.setdefault(field, {"sub": "请填写工号（1–64 个字符）", "district": "请选择区县"}.get(field, "无效"))
+            problems.setdefault(
+                field, {"sub": "请填写工号（1–64 个字符）", "district": "请选择区县"}.get(field, "无效")
+            )
     if problems:
         context = {"next": _safe_next(next), "development": True, "idp_url": None, "form": form, "problems": problems}
         return page(request, "sign_in.html", context, 422)
@@ -296,12 +303,26 @@ async def read_inbox(
     """The district's applications, with filters, warning badges and due dates."""
     page_size = 20
     query = InboxQuery(
-        **service.inbox_scope(principal, district), status=status, step=step, channel=channel,
-        warning_level=warning, plate=plate, sort=sort, page=page_number, page_size=page_size,
+        **service.inbox_scope(principal, district),
+        status=status,
+        step=step,
+        channel=channel,
+        warning_level=warning,
+        plate=plate,
+        sort=sort,
+        page=page_number,
+        page_size=page_size,
     )
     items, total = await resources.store.list_applications(query)
-    filters = {"status": status, "step": step, "channel": channel, "warning": warning, "district": district,
-               "plate": plate, "sort": sort}
+    filters = {
+        "status": status,
+        "step": step,
+        "channel": channel,
+        "warning": warning,
+        "district": district,
+        "plate": plate,
+        "sort": sort,
+    }
     context = {
         "principal": principal,
         "items": items,
@@ -326,8 +347,12 @@ async def read_supervision(request: Request, principal: StaffDep, resources: Res
         "overdue": InboxQuery(**scope, warning_level="red", sort="decision_due", page_size=SUPERVISION_LIMIT),
         "soon": InboxQuery(**scope, warning_level="yellow", sort="decision_due", page_size=SUPERVISION_LIMIT),
         "insurance": InboxQuery(
-            **scope, status=Status.AWAITING_INSURANCE, due="insurance", due_to=today + timedelta(days=INSURANCE_SOON_DAYS),
-            sort="insurance_due", page_size=SUPERVISION_LIMIT,
+            **scope,
+            status=Status.AWAITING_INSURANCE,
+            due="insurance",
+            due_to=today + timedelta(days=INSURANCE_SOON_DAYS),
+            sort="insurance_due",
+            page_size=SUPERVISION_LIMIT,
         ),
     }
     sections = {name: await resources.store.list_applications(query) for name, query in queries.items()}
@@ -339,15 +364,25 @@ async def read_supervision(request: Request, principal: StaffDep, resources: Res
 
 
 async def _application_page(
-    request: Request, resources: ResourcesDep, principal: Principal, application_id: str, status: int = 200, **extra: Any
+    request: Request,
+    resources: ResourcesDep,
+    principal: Principal,
+    application_id: str,
+    status: int = 200,
+    **extra: Any,
 ) -> Response:
     row = await application_for(resources, principal, application_id)
     view = await service.current_view(resources, row)
     materials = []
     for item in view.get("materials", []):
         material = await resources.store.get_material(item["material_id"])
-        materials.append({**item, "content_type": material.content_type if material else None,
-                          "size": material.size if material else None})
+        materials.append(
+            {
+                **item,
+                "content_type": material.content_type if material else None,
+                "size": material.size if material else None,
+            }
+        )
     step = view.get("step")
     outcomes = [o for o in OUTCOME_ORDER if step in STEP_OUTCOMES and o in STEP_OUTCOMES[Step(step)]]
     context = {
@@ -376,7 +411,9 @@ async def read_application(
     return await _application_page(request, resources, principal, application_id, notice=notice)
 
 
-async def _projection_past(resources: ResourcesDep, principal: Principal, application_id: str, step: str, wait_s: float = 3.0) -> None:
+async def _projection_past(
+    resources: ResourcesDep, principal: Principal, application_id: str, step: str, wait_s: float = 3.0
+) -> None:
     """Just after a decision: give the projection a moment to show what the decision led to.
 
     The workflow answers the clerk as soon as it has moved on and projects the new state
@@ -414,14 +451,26 @@ async def take_decision(
         problems = _decision_problems(err)
         entered = {**form, "items": items}
         return await _application_page(
-            request, resources, principal, application_id, status=422, problems=problems, form=entered,
+            request,
+            resources,
+            principal,
+            application_id,
+            status=422,
+            problems=problems,
+            form=entered,
             error="未能提交：" + "；".join(problems.values()),
         )
     try:
         await service.decide(resources, principal, row, body, request.client.host if request.client else None)
     except ApiError as err:
         return await _application_page(
-            request, resources, principal, application_id, status=err.status, error=_refusal(err), form={**form, "items": items}
+            request,
+            resources,
+            principal,
+            application_id,
+            status=err.status,
+            error=_refusal(err),
+            form={**form, "items": items},
         )
     return RedirectResponse(f"/console/applications/{row.application_id}?done={step}.{outcome}", status_code=303)
 
@@ -444,7 +493,9 @@ def _decision_problems(err: ValidationError) -> dict[str, str]:
 
 
 @router.get("/applications/{application_id}/materials/{material_id}")
-async def read_material(application_id: str, material_id: str, principal: StaffDep, resources: ResourcesDep) -> Response:
+async def read_material(
+    application_id: str, material_id: str, principal: StaffDep, resources: ResourcesDep
+) -> Response:
     """A scan the application was submitted with, for preview."""
     row = await application_for(resources, principal, application_id)
     view = await service.current_view(resources, row)
@@ -457,5 +508,6 @@ async def read_document(document_id: str, request: Request, principal: StaffDep,
     """A document of an application as PDF."""
     document = await service.document_for(resources, principal, document_id)
     pdf = await asyncio.to_thread(render_pdf, document, verify_url(request, resources, document_id))
-    return Response(pdf, media_type="application/pdf", headers={"Content-Disposition": f'inline; filename="{document_id}.pdf"'})
-
+    return Response(
+        pdf, media_type="application/pdf", headers={"Content-Disposition": f'inline; filename="{document_id}.pdf"'}
+    )

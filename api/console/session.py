@@ -71,9 +71,7 @@ def new_seed() -> str:
 
 
 def _set(settings: Settings, response: Response, name: str, value: str) -> None:
-    response.set_cookie(
-        name, value, path=PATH, httponly=True, samesite="strict", secure=not settings.is_development
-    )
+    response.set_cookie(name, value, path=PATH, httponly=True, samesite="strict", secure=not settings.is_development)
 
 
 def set_seed(settings: Settings, response: Response, seed: str) -> None:

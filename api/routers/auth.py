@@ -31,9 +31,7 @@ async def login_with_eid(body: EidLoginIn, resources: ResourcesDep, request: Req
         raise ApiError(503, "eid_unavailable", "the e-ID service is unavailable; try again") from None
     sub = applicant_sub(identity.id_number)
     await resources.store.save_applicant(sub, identity.name, identity.id_number, identity.phone)
-    await resources.store.audit(
-        actor=sub, role=Role.APPLICANT, action="auth.eid", outcome="ok", source_ip=_ip(request)
-    )
+    await resources.store.audit(actor=sub, role=Role.APPLICANT, action="auth.eid", outcome="ok", source_ip=_ip(request))
     return TokenOut(access_token=issue_token(resources.settings, Principal(sub, Role.APPLICANT)))
 
 

@@ -75,7 +75,11 @@ async def load_calendar_year(
         target=str(year),
         outcome="created" if created else "replaced",
         source_ip=request.client.host if request.client else None,
-        detail={"holidays": len(schedule.holidays), "makeup_workdays": len(schedule.makeup_workdays), "recomputed": signalled},
+        detail={
+            "holidays": len(schedule.holidays),
+            "makeup_workdays": len(schedule.makeup_workdays),
+            "recomputed": signalled,
+        },
     )
     return {
         "year": year,
@@ -104,4 +108,6 @@ def _schedule(year: int, body: CalendarYearIn) -> YearSchedule:
     both = parsed["holidays"] & parsed["makeup_workdays"]
     if both:
         raise field_error(["body", "makeup_workdays"], f"{min(both).isoformat()} is both a holiday and a working day")
-    return YearSchedule(year, frozenset(d for d in parsed["holidays"] if d.weekday() < 5), frozenset(parsed["makeup_workdays"]))
+    return YearSchedule(
+        year, frozenset(d for d in parsed["holidays"] if d.weekday() < 5), frozenset(parsed["makeup_workdays"])
+    )

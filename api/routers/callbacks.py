@@ -36,7 +36,9 @@ async def receive_callback(
     secret = resources.settings.callback_secret(source)
     assert secret is not None
     try:
-        signed_at = verify(secret, body, x_signature, now=int(time.time()), tolerance_s=resources.settings.callback_tolerance_s)
+        signed_at = verify(
+            secret, body, x_signature, now=int(time.time()), tolerance_s=resources.settings.callback_tolerance_s
+        )
     except SignatureError as err:
         raise ApiError(401, "invalid_signature", f"signature refused: {err}") from None
     receipt = f"{source}:{signed_at}:{hashlib.sha256(body).hexdigest()}"  # however the header is written
@@ -46,7 +48,12 @@ async def receive_callback(
         data: dict[str, Any] = json.loads(body)
         delivered = await _forward(resources, source, data)
     except (ValueError, KeyError, TypeError):
-        raise ApiError(422, "validation_failed", "the callback body is not the expected JSON", fields=[{"loc": ["body"], "msg": "unexpected shape"}]) from None
+        raise ApiError(
+            422,
+            "validation_failed",
+            "the callback body is not the expected JSON",
+            fields=[{"loc": ["body"], "msg": "unexpected shape"}],
+        ) from None
     except ApiError:
         await resources.store.forget_callback(receipt)  # not taken: the department's retry must get through
         raise

@@ -11,8 +11,8 @@ import asyncio
 import base64
 from typing import Annotated
 
-from fastapi import APIRouter, Request
 from cryptography.exceptions import InvalidTag
+from fastapi import APIRouter, Request
 from google.protobuf import json_format
 from google.protobuf.message import DecodeError
 from pydantic import BaseModel, Field
@@ -36,7 +36,9 @@ async def _authorize(request: Request, resources) -> None:
         return
     scheme, _, token = header.partition(" ")
     try:
-        principal = await asyncio.to_thread(verify_token, resources.settings, token) if scheme.lower() == "bearer" else None
+        principal = (
+            await asyncio.to_thread(verify_token, resources.settings, token) if scheme.lower() == "bearer" else None
+        )
     except InvalidToken:
         principal = None
     if principal is None:
@@ -45,7 +47,9 @@ async def _authorize(request: Request, resources) -> None:
         raise ApiError(403, "forbidden", "only clerks, supervisors and operators may read histories")
 
 
-Base64 = Annotated[str, Field(max_length=MAX_CODEC_BYTES, pattern=r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$")]
+Base64 = Annotated[
+    str, Field(max_length=MAX_CODEC_BYTES, pattern=r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$")
+]
 
 
 class CodecPayload(BaseModel):
@@ -88,5 +92,9 @@ async def decode_payloads(body: CodecBody, request: Request, resources: Resource
     try:
         return _answer(await _codec(resources).decode(_to_proto(body)))
     except (KeyringError, InvalidTag, DecodeError, ValueError) as err:
-        raise ApiError(422, "undecryptable", f"payloads: cannot be decrypted ({type(err).__name__})",
-                       fields=[{"loc": ["body", "payloads"], "msg": "cannot be decrypted"}]) from None
+        raise ApiError(
+            422,
+            "undecryptable",
+            f"payloads: cannot be decrypted ({type(err).__name__})",
+            fields=[{"loc": ["body", "payloads"], "msg": "cannot be decrypted"}],
+        ) from None

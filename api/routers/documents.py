@@ -50,7 +50,9 @@ def verify_url(request: Request, resources: ResourcesDep, document_id: str) -> s
         **documented(401),
     },
 )
-async def read_document(document_id: str, request: Request, resources: ResourcesDep, principal: PrincipalDep) -> Response:
+async def read_document(
+    document_id: str, request: Request, resources: ResourcesDep, principal: PrincipalDep
+) -> Response:
     """A document as PDF, or its data with `Accept: application/json`."""
     document = await service.document_for(resources, principal, document_id)
     if "application/json" in request.headers.get("accept", ""):
@@ -65,7 +67,9 @@ async def read_document(document_id: str, request: Request, resources: Resources
             }
         )
     pdf = await asyncio.to_thread(render_pdf, document, verify_url(request, resources, document_id))
-    return Response(pdf, media_type="application/pdf", headers={"Content-Disposition": f'inline; filename="{document_id}.pdf"'})
+    return Response(
+        pdf, media_type="application/pdf", headers={"Content-Disposition": f'inline; filename="{document_id}.pdf"'}
+    )
 
 
 @router.get(

@@ -32,7 +32,9 @@ async def upload_material(
     if len(content) > limit:
         raise ApiError(413, "too_large", f"a material may be at most {limit // (1024 * 1024)} MiB")
     if not content:
-        raise ApiError(422, "validation_failed", "file: the file is empty", fields=[{"loc": ["body", "file"], "msg": "empty file"}])
+        raise ApiError(
+            422, "validation_failed", "file: the file is empty", fields=[{"loc": ["body", "file"], "msg": "empty file"}]
+        )
     content_type = sniff(content)
     if content_type is None:
         raise ApiError(415, "unsupported_media_type", "file: only PDF, JPEG and PNG scans are accepted")

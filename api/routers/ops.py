@@ -32,7 +32,9 @@ async def read_readiness(resources: ResourcesDep) -> JSONResponse:
     except Exception as err:  # noqa: BLE001
         checks["temporal"] = type(err).__name__
     ready = all(v == "ok" for v in checks.values())
-    return JSONResponse({"status": "ready" if ready else "not_ready", "checks": checks}, status_code=200 if ready else 503)
+    return JSONResponse(
+        {"status": "ready" if ready else "not_ready", "checks": checks}, status_code=200 if ready else 503
+    )
 
 
 @router.get("/metrics", response_class=PlainTextResponse, responses={200: {"content": {"text/plain": {}}}})

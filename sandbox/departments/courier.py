@@ -52,9 +52,7 @@ def _pick_up(runtime: Runtime, shipment: ShipmentIn) -> JSON:
         "delivered_at": None,
     }
     parcel = shipment.model_dump(exclude={"reference"})
-    runtime.defer(
-        DELIVERIES, view["tracking_number"], view, runtime.settings.courier_delay_s, parcel=parcel
-    )
+    runtime.defer(DELIVERIES, view["tracking_number"], view, runtime.settings.courier_delay_s, parcel=parcel)
     return view
 
 

@@ -41,17 +41,13 @@ async def issue_qr_token(identity: IdentityIn, runtime: RuntimeDep) -> dict[str,
 
 
 @router.post("/verify")
-async def verify(
-    body: QrTokenIn, runtime: RuntimeDep, idempotency_key: IdempotencyKey = None
-) -> JSONResponse:
+async def verify(body: QrTokenIn, runtime: RuntimeDep, idempotency_key: IdempotencyKey = None) -> JSONResponse:
     """Exchange a QR token for the identity it stands for; the token is used up."""
 
     def consume() -> JSON:
         entry = runtime.state.eid_tokens.pop(body.qr_token, None)
         if entry is None or entry["expires_at"] <= time.time():
-            raise DepartmentError(
-                401, "eid_token_invalid", "The QR token is unknown, expired or already used."
-            )
+            raise DepartmentError(401, "eid_token_invalid", "The QR token is unknown, expired or already used.")
         identity: JSON = entry["identity"]
         return identity
 

@@ -13,9 +13,7 @@ async def get_report(vin: str, runtime: RuntimeDep) -> JSON:
     """The vehicle's latest inspection report."""
     vehicle = runtime.state.vehicles.get(vin)
     if vehicle is None or vehicle["inspection"] is None:
-        raise DepartmentError(
-            404, "inspection_report_not_found", "No inspection report for this vehicle."
-        )
+        raise DepartmentError(404, "inspection_report_not_found", "No inspection report for this vehicle.")
     return {
         "report_no": f"JC3303{derived_digits(vin, 'inspection', 10)}",
         "vin": vin,

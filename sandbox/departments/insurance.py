@@ -63,9 +63,5 @@ async def buy_policy(purchase: PurchaseIn, runtime: RuntimeDep) -> JSON:
 async def find_policies(vin: str, plate: str, runtime: RuntimeDep) -> JSON:
     """The carrier liability policies of a vehicle, valid or not."""
     return {
-        "policies": [
-            policy
-            for policy in runtime.state.policies
-            if policy["vin"] == vin and policy["plate"] == plate
-        ]
+        "policies": [policy for policy in runtime.state.policies if policy["vin"] == vin and policy["plate"] == plate]
     }

@@ -126,9 +126,7 @@ def _start(runtime: Runtime, change: UsageChangeIn) -> JSON:
         raise DepartmentError(409, "owner_mismatch", "The applicant is not the registered owner.")
     blocking = sorted(BLOCKING_FLAGS.intersection(vehicle["flags"]))
     if change.target_nature == USAGE_RIDE_HAILING and blocking:
-        raise DepartmentError(
-            409, "blocking_flag", "The vehicle's record blocks the change.", flags=blocking
-        )
+        raise DepartmentError(409, "blocking_flag", "The vehicle's record blocks the change.", flags=blocking)
     job: JSON = {
         "job_id": f"UC{secrets.token_hex(8).upper()}",
         "vin": change.vin,

@@ -19,9 +19,7 @@ class MessageIn(StrictModel):
 
 
 @router.post("/messages", status_code=201)
-async def send_message(
-    message: MessageIn, runtime: RuntimeDep, idempotency_key: IdempotencyKey = None
-) -> JSONResponse:
+async def send_message(message: MessageIn, runtime: RuntimeDep, idempotency_key: IdempotencyKey = None) -> JSONResponse:
     """Send a text message."""
 
     def send() -> JSON:
@@ -44,8 +42,4 @@ async def send_message(
 @helpers.get("/sms")
 async def outbox(runtime: RuntimeDep, phone: str | None = None) -> JSON:
     """Messages sent, to ``phone`` when given."""
-    return {
-        "messages": [
-            message for message in runtime.state.sms if phone is None or message["phone"] == phone
-        ]
-    }
+    return {"messages": [message for message in runtime.state.sms if phone is None or message["phone"] == phone]}

@@ -53,9 +53,7 @@ async def test_get_vehicle(sandbox: SandboxUnderTest, departments: Departments) 
     assert record == VehicleRecord(**{**VEHICLE, "flags": ["new_energy"]})
 
 
-async def test_usage_change_runs_to_completion(
-    sandbox: SandboxUnderTest, departments: Departments
-) -> None:
+async def test_usage_change_runs_to_completion(sandbox: SandboxUnderTest, departments: Departments) -> None:
     await sandbox.control.add_vehicle()
 
     job = await request_change(departments)
@@ -89,18 +87,14 @@ async def test_inspection_report(sandbox: SandboxUnderTest, departments: Departm
 
     report = await departments.inspection.get_report(VIN)
 
-    assert report == InspectionReport(
-        report_no=report.report_no, vin=VIN, passed=True, valid_until="2027-06-30"
-    )
+    assert report == InspectionReport(report_no=report.report_no, vin=VIN, passed=True, valid_until="2027-06-30")
 
 
 async def test_no_policy_yet(departments: Departments) -> None:
     assert await departments.insurance.find_policy(vin=VIN, plate=PLATE) is None
 
 
-async def test_policy_found_is_the_latest_valid_one(
-    sandbox: SandboxUnderTest, departments: Departments
-) -> None:
+async def test_policy_found_is_the_latest_valid_one(sandbox: SandboxUnderTest, departments: Departments) -> None:
     day = timedelta(days=1)
     await sandbox.control.buy_policy()
     latest = await sandbox.control.buy_policy()
@@ -117,9 +111,7 @@ async def test_policy_found_is_the_latest_valid_one(
     assert policy.kind == "carrier_liability"
 
 
-async def test_expired_policy_is_not_found(
-    sandbox: SandboxUnderTest, departments: Departments
-) -> None:
+async def test_expired_policy_is_not_found(sandbox: SandboxUnderTest, departments: Departments) -> None:
     yesterday = (today() - timedelta(days=1)).isoformat()
     await sandbox.control.buy_policy(valid_from="2025-01-01", valid_until=yesterday)
 
@@ -153,9 +145,7 @@ async def test_shipment_is_created_once_and_delivered(departments: Departments) 
     assert delivered.status == "delivered" and delivered.delivered_at
 
 
-async def test_sms_is_sent_once_per_key(
-    sandbox: SandboxUnderTest, departments: Departments
-) -> None:
+async def test_sms_is_sent_once_per_key(sandbox: SandboxUnderTest, departments: Departments) -> None:
     first = await departments.sms.send(phone=OWNER["phone"], text="已受理", idempotency_key="s-1")
     again = await departments.sms.send(phone=OWNER["phone"], text="已受理", idempotency_key="s-1")
 

@@ -107,9 +107,7 @@ async def test_invalid_eid_token(departments: Departments) -> None:
     assert_refusal(error, errors.EID_TOKEN_INVALID)
 
 
-@pytest.mark.parametrize(
-    "name", ["vehicle_admin.get_vehicle", "vehicle_admin.request_usage_change"]
-)
+@pytest.mark.parametrize("name", ["vehicle_admin.get_vehicle", "vehicle_admin.request_usage_change"])
 async def test_unknown_vehicle(departments: Departments, name: str) -> None:
     error = await failure_of(CALLS[name][1], departments)
 
@@ -135,9 +133,7 @@ async def test_blocking_flags(sandbox: SandboxUnderTest, departments: Department
 
 
 @pytest.mark.parametrize("name", ["tax.get_invoice", "tax.get_purchase_tax"])
-async def test_tax_record_not_found(
-    sandbox: SandboxUnderTest, departments: Departments, name: str
-) -> None:
+async def test_tax_record_not_found(sandbox: SandboxUnderTest, departments: Departments, name: str) -> None:
     await sandbox.control.add_vehicle(tax_records=False)
 
     error = await failure_of(CALLS[name][1], departments)
@@ -180,9 +176,7 @@ async def test_other_refusals_are_rejected_requests(
 
 
 @pytest.mark.parametrize("name", list(CALLS))
-async def test_injected_5xx_is_retryable(
-    sandbox: SandboxUnderTest, departments: Departments, name: str
-) -> None:
+async def test_injected_5xx_is_retryable(sandbox: SandboxUnderTest, departments: Departments, name: str) -> None:
     service, call = CALLS[name]
     await sandbox.control.set_fault(service, error_rate=1.0)
 

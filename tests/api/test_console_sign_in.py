@@ -49,8 +49,13 @@ def production(jwks_url: str, **overrides) -> Settings:
 
 def id_token(nonce: str, **overrides) -> str:
     claims = {
-        "sub": "wz-clerk-88", "role": "transport_clerk", "district": "330382", "aud": "permit-console",
-        "nonce": nonce, "exp": int(time.time()) + 300, **overrides,
+        "sub": "wz-clerk-88",
+        "role": "transport_clerk",
+        "district": "330382",
+        "aud": "permit-console",
+        "nonce": nonce,
+        "exp": int(time.time()) + 300,
+        **overrides,
     }
     return jwt.encode(claims, KEY, algorithm="RS256", headers={"kid": "idp-1"})
 
@@ -117,7 +122,9 @@ async def test_other_tokens_are_refused(jwks_url: str, make, status: int) -> Non
     settings = production(jwks_url)
     async with console(settings) as client:
         query = await start(client)
-        refused = await client.post("/console/sign-in/idp", data={"id_token": make(query["nonce"], settings), "state": query["state"]})
+        refused = await client.post(
+            "/console/sign-in/idp", data={"id_token": make(query["nonce"], settings), "state": query["state"]}
+        )
     assert refused.status_code == status
     assert SESSION_COOKIE not in refused.headers.get("set-cookie", "")
 
@@ -127,5 +134,7 @@ async def test_a_token_without_this_browsers_state_is_403(jwks_url: str) -> None
         query = await start(attacker)
     async with console(production(jwks_url)) as victim:
         await victim.get("/console/sign-in")
-        forced = await victim.post("/console/sign-in/idp", data={"id_token": id_token(query["nonce"]), "state": query["state"]})
+        forced = await victim.post(
+            "/console/sign-in/idp", data={"id_token": id_token(query["nonce"]), "state": query["state"]}
+        )
     assert forced.status_code == 403

@@ -51,12 +51,21 @@ def hmac_signed(header: dict, payload: dict, secret: bytes) -> str:
     "token",
     [
         pytest.param(unsigned(claims()), id="alg-none"),
-        pytest.param(hmac_signed({"alg": "HS384", "typ": "JWT"}, claims(), SETTINGS.auth_jwt_secret.encode()), id="other-hmac"),
+        pytest.param(
+            hmac_signed({"alg": "HS384", "typ": "JWT"}, claims(), SETTINGS.auth_jwt_secret.encode()), id="other-hmac"
+        ),
         pytest.param(jwt.encode(CLAIMS, SETTINGS.auth_jwt_secret, algorithm="HS256"), id="no-exp"),
-        pytest.param(jwt.encode(claims(exp=int(time.time()) - 5), SETTINGS.auth_jwt_secret, algorithm="HS256"), id="expired"),
-        pytest.param(jwt.encode(claims(), "another-secret-of-sufficient-length-000", algorithm="HS256"), id="wrong-key"),
+        pytest.param(
+            jwt.encode(claims(exp=int(time.time()) - 5), SETTINGS.auth_jwt_secret, algorithm="HS256"), id="expired"
+        ),
+        pytest.param(
+            jwt.encode(claims(), "another-secret-of-sufficient-length-000", algorithm="HS256"), id="wrong-key"
+        ),
         pytest.param(jwt.encode(claims(role="root"), SETTINGS.auth_jwt_secret, algorithm="HS256"), id="unknown-role"),
-        pytest.param(jwt.encode({**claims(), "district": None}, SETTINGS.auth_jwt_secret, algorithm="HS256"), id="clerk-without-district"),
+        pytest.param(
+            jwt.encode({**claims(), "district": None}, SETTINGS.auth_jwt_secret, algorithm="HS256"),
+            id="clerk-without-district",
+        ),
         pytest.param("not.a.token", id="garbage"),
     ],
 )
@@ -80,7 +89,9 @@ async def test_rs256_tokens_verify_through_the_jwks_and_nothing_else() -> None:
         unknown_kid = jwt.encode(claims(), other_key, algorithm="RS256", headers={"kid": "idp-2"})
         forged = jwt.encode(claims(), other_key, algorithm="RS256", headers={"kid": "idp-1"})
         pem = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        confused = hmac_signed({"alg": "HS256", "typ": "JWT", "kid": "idp-1"}, claims(), pem)  # public key as HMAC secret
+        confused = hmac_signed(
+            {"alg": "HS256", "typ": "JWT", "kid": "idp-1"}, claims(), pem
+        )  # public key as HMAC secret
         for token in (unknown_kid, forged, confused):
             with pytest.raises(InvalidToken):
                 await asyncio.to_thread(verify_token, settings, token)

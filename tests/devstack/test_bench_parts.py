@@ -2,7 +2,8 @@
 
 import httpx
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from devstack import scale
 from devstack.bare import share

@@ -1,4 +1,4 @@
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -30,7 +30,7 @@ def test_a_deadline_before_an_unknown_year_is_exact() -> None:
 
 
 def test_deadline_ends_at_midnight_china_standard_time() -> None:
-    assert end_of_day_cst(date(2026, 10, 22)) == datetime(2026, 10, 22, 16, 0, tzinfo=timezone.utc)
+    assert end_of_day_cst(date(2026, 10, 22)) == datetime(2026, 10, 22, 16, 0, tzinfo=UTC)
 
 
 def test_a_day_cannot_be_both_off_and_working() -> None:

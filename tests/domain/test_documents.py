@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import re
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from fontTools.ttLib import TTFont
@@ -22,7 +22,7 @@ from domain.documents import (
 from tests.support_pdf import compact, pdf_text
 
 APPLICATION_ID = "6f1c2a0e-3b7d-4c55-9a1e-2d4b8f0c7e91"
-ISSUED_AT = datetime(2026, 9, 25, 2, 30, tzinfo=timezone.utc)
+ISSUED_AT = datetime(2026, 9, 25, 2, 30, tzinfo=UTC)
 BASE = "https://permit.example.test"
 
 # kind, its data as the workflow gives it, and (label, value) pairs the page must show.
@@ -63,7 +63,13 @@ CASES = [
     ),
     (
         "permit",
-        {"number": "3303002026000001", "issued_on": "2026-10-30", "valid_until": "2033-06-01", "plate": "浙C1***5", "owner": "李*"},
+        {
+            "number": "3303002026000001",
+            "issued_on": "2026-10-30",
+            "valid_until": "2033-06-01",
+            "plate": "浙C1***5",
+            "owner": "李*",
+        },
         "网络预约出租汽车运输证",
         [
             ("运输证号", "3303002026000001"),
@@ -123,7 +129,9 @@ def test_six_kinds_are_covered() -> None:
 
 
 def test_a_provisional_due_date_says_so() -> None:
-    document = issued("insurance_one_time_notice", {"missing": "承运人责任险保单", "due_on": "2027-01-20", "provisional": True})
+    document = issued(
+        "insurance_one_time_notice", {"missing": "承运人责任险保单", "due_on": "2027-01-20", "provisional": True}
+    )
     text = pdf_text(render_pdf(document, verify_url(document)))
     assert compact("期限性质暂定：次年节假日安排尚未公布，公布后重新计算") in text
 
@@ -158,7 +166,10 @@ def test_the_verification_code_is_the_hash_of_kind_application_and_fields() -> N
     assert document.content == {"number": "3303002026000001", "application_id": APPLICATION_ID, "kind": "permit"}
     assert document.verification_code == canonical_sha256(document.content)
     assert issued("permit", {"number": "3303002026000002"}).verification_code != document.verification_code
-    assert issued("permit", {"number": "3303002026000001"}, str(uuid.uuid4())).verification_code != document.verification_code
+    assert (
+        issued("permit", {"number": "3303002026000001"}, str(uuid.uuid4())).verification_code
+        != document.verification_code
+    )
 
 
 def test_only_the_documents_own_code_over_unchanged_content_is_authentic() -> None:
@@ -169,6 +180,11 @@ def test_only_the_documents_own_code_over_unchanged_content_is_authentic() -> No
     tampered = code[:-1] + ("0" if code[-1] != "0" else "1")
     assert not document.is_authentic(tampered)
     altered = IssuedDocument(
-        document.document_id, APPLICATION_ID, "permit", {**document.content, "number": "3303002026000009"}, code, ISSUED_AT
+        document.document_id,
+        APPLICATION_ID,
+        "permit",
+        {**document.content, "number": "3303002026000009"},
+        code,
+        ISSUED_AT,
     )
     assert not altered.is_authentic(code)

@@ -103,7 +103,10 @@ def test_maskers_never_raise(masker, value) -> None:
         ("plate=浙CD12345 ok", "plate=浙CD****5 ok"),
         ("车牌浙C·12345", "车牌浙C·****5"),
         ("外地京A12345", "外地京A1***5"),
-        ("run 01a21ef5-f138-1234-8918-d5910b31fd76 tel 138-0013-8000", "run 01a21ef5-f138-1234-8918-d5910b31fd76 tel 138-****-8000"),
+        (
+            "run 01a21ef5-f138-1234-8918-d5910b31fd76 tel 138-0013-8000",
+            "run 01a21ef5-f138-1234-8918-d5910b31fd76 tel 138-****-8000",
+        ),
     ],
 )
 def test_mask_text_masks_each_kind(text: str, expected: str) -> None:
@@ -175,9 +178,7 @@ def test_mask_vin_preserves_length_and_hides(vin: str) -> None:
     assert masked[4:13] == "*" * 9
 
 
-FILLER = st.text(
-    st.sampled_from("的申请人车辆已提交材料温州鹿城 abcdefghjkmnprstuvwxyz:=,.()[]{}/_#"), max_size=12
-)
+FILLER = st.text(st.sampled_from("的申请人车辆已提交材料温州鹿城 abcdefghjkmnprstuvwxyz:=,.()[]{}/_#"), max_size=12)
 SEPARATORS = st.sampled_from([" ", "，", "：", "\n", "; ", "号", "|", "\t"])
 
 
@@ -189,12 +190,9 @@ SEPARATORS = st.sampled_from([" ", "，", "：", "\n", "; ", "号", "|", "\t"])
     ),
     FILLER,
 )
-def test_mask_text_never_leaves_an_inserted_identifier(
-    parts: list[tuple[str, str, str, str]], tail: str
-) -> None:
+def test_mask_text_never_leaves_an_inserted_identifier(parts: list[tuple[str, str, str, str]], tail: str) -> None:
     text = "".join(f"{filler}{before}{value}{after}" for filler, before, value, after in parts) + tail
     masked = mask_text(text)
     assert len(masked) == len(text)
     for _, _, value, _ in parts:
         assert value not in masked
-

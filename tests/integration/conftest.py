@@ -35,7 +35,9 @@ class Stack:
     store: Store
 
     async def clerk(self, district: str = "330382", role: str = "transport_clerk") -> dict[str, str]:
-        response = await self.api.post("/v1/dev/token", json={"role": role, "sub": f"clerk-{district}", "district": district})
+        response = await self.api.post(
+            "/v1/dev/token", json={"role": role, "sub": f"clerk-{district}", "district": district}
+        )
         response.raise_for_status()
         return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
@@ -54,7 +56,13 @@ class Stack:
         return response.json()["material_id"]
 
     async def wait_for(
-        self, application_id: str, headers: dict[str, str], status: str, timeout: float = 30, *, with_documents: bool = False
+        self,
+        application_id: str,
+        headers: dict[str, str],
+        status: str,
+        timeout: float = 30,
+        *,
+        with_documents: bool = False,
     ) -> dict[str, Any]:
         """The view once it shows `status` (and, if asked, the documents of the step that led there)."""
         loop = asyncio.get_running_loop()

@@ -64,7 +64,9 @@ async def world(stack: Stack) -> dict:
     clerk = await stack.clerk()
     await stack.wait_for(view["application_id"], clerk, "preliminary_review")
     decided = await stack.api.post(
-        f"/v1/applications/{view['application_id']}/decisions", headers=clerk, json={"step": "preliminary_review", "outcome": "approve"}
+        f"/v1/applications/{view['application_id']}/decisions",
+        headers=clerk,
+        json={"step": "preliminary_review", "outcome": "approve"},
     )
     assert decided.status_code == 200, decided.text
     accepted = await stack.wait_for(view["application_id"], clerk, "awaiting_originals", with_documents=True)

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.timeout(120)
 
 
 def official(year: int) -> dict[str, list[str]]:
-    schedule = next(s for s in official_calendar()._years.values() if s.year == year)  # noqa: SLF001
+    schedule = next(s for s in official_calendar()._years.values() if s.year == year)
     return {
         "holidays": sorted(d.isoformat() for d in schedule.holidays),
         "makeup_workdays": sorted(d.isoformat() for d in schedule.makeup_workdays),
@@ -42,8 +42,12 @@ async def test_a_bad_schedule_is_refused_naming_the_field(stack: Stack, body: di
 
 async def test_only_a_supervisor_loads_a_year(stack: Stack) -> None:
     clerk = await stack.clerk()
-    assert (await stack.api.put("/v1/calendar/years/2031", headers=clerk, json={"holidays": [], "makeup_workdays": []})).status_code == 403
-    assert (await stack.api.put("/v1/calendar/years/2031", json={"holidays": [], "makeup_workdays": []})).status_code == 401
+    assert (
+        await stack.api.put("/v1/calendar/years/2031", headers=clerk, json={"holidays": [], "makeup_workdays": []})
+    ).status_code == 403
+    assert (
+        await stack.api.put("/v1/calendar/years/2031", json={"holidays": [], "makeup_workdays": []})
+    ).status_code == 401
 
 
 async def test_loading_a_year_makes_deadlines_exact_and_is_audited(stack: Stack) -> None:
@@ -73,10 +77,14 @@ async def test_loading_the_year_recomputes_running_applications(stack: Stack) ->
         app = await submitted(stack, until="preliminary_review", clerk=clerk)
         owner, applicant, app_id = app.owner, app.applicant, app.application_id
         accepted = await stack.api.post(
-            f"/v1/applications/{app_id}/decisions", headers=clerk, json={"step": "preliminary_review", "outcome": "approve"}
+            f"/v1/applications/{app_id}/decisions",
+            headers=clerk,
+            json={"step": "preliminary_review", "outcome": "approve"},
         )
         assert accepted.json()["deadlines"]["insurance"]["provisional"] is True
-        listed = (await stack.api.get("/v1/applications", headers=clerk, params={"sort": "decision_due", "warning": "none"})).json()
+        listed = (
+            await stack.api.get("/v1/applications", headers=clerk, params={"sort": "decision_due", "warning": "none"})
+        ).json()
         assert app_id in [item["application_id"] for item in listed["items"]]
     finally:
         loaded = await stack.api.put("/v1/calendar/years/2026", headers=supervisor, json=official(2026))

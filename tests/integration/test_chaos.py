@@ -17,12 +17,17 @@ pytestmark = pytest.mark.timeout(400)
 
 async def test_a_small_drill_ends_every_application_as_steered(tmp_path) -> None:
     drill = Drill(
-        applications=len(STEERS), worker_kills=1, kill_every_s=(3.0, 5.0),
-        restart_temporal_at_s=None, restart_postgres_at_s=None,
+        applications=len(STEERS),
+        worker_kills=1,
+        kill_every_s=(3.0, 5.0),
+        restart_temporal_at_s=None,
+        restart_postgres_at_s=None,
         # 90 s: the drill buys the policy once the view shows the acceptance, and the view shows it
         # after the acceptance paperwork, whose SMS may take four retries (1+2+4+8 s of back-off)
         # at 20% faults. Once in CI, on a loaded machine, that came after a 25 s deadline.
-        insurance_deadline_s=90.0, concurrency=len(STEERS), timeout_s=300.0,
+        insurance_deadline_s=90.0,
+        concurrency=len(STEERS),
+        timeout_s=300.0,
         # 20% rather than 30%: a department call failing 8 times in a row waits out 4 minutes of
         # back-off (DEPARTMENT_RETRY); at 30% that happens in about one small drill in a hundred.
         error_rate=0.2,
@@ -30,7 +35,9 @@ async def test_a_small_drill_ends_every_application_as_steered(tmp_path) -> None
     report = await run_drill(drill, tmp_path / "chaos")
 
     assert report.problems == []
-    assert report.line == f"chaos: applications={len(STEERS)} as_steered={len(STEERS)} lost=0 duplicated=0 server_errors=0"
+    assert (
+        report.line == f"chaos: applications={len(STEERS)} as_steered={len(STEERS)} lost=0 duplicated=0 server_errors=0"
+    )
     assert report.faults["worker SIGKILL"] == 1
 
 
@@ -48,7 +55,9 @@ def test_the_judge_counts_doubles_losses_and_missing_audit() -> None:
     records = Records(
         statuses={"a1": "completed", "a2": "withdrawn", "a3": "awaiting_insurance"},
         permits=Counter({"a1": 2}),  # a second permit number for one application
-        audited=Counter({("application.submit", "a1"): 1, ("application.submit", "a2"): 1}),  # the withdrawal's is missing
+        audited=Counter(
+            {("application.submit", "a1"): 1, ("application.submit", "a2"): 1}
+        ),  # the withdrawal's is missing
         extra_per_vehicle=0,
         usage_changes=[
             {"reference": "a1", "target_nature": "预约出租客运", "status": "completed"},

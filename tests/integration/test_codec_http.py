@@ -30,8 +30,8 @@ async def test_an_operator_decodes_a_real_history_payload(stack: Stack, dev_serv
     created, _ = await submit(stack, applicant, vehicle)
     app_id = created.json()["application_id"]
     raw = dev_server_env.client.service_client.workflow_service
-    from temporalio.api.workflowservice.v1 import GetWorkflowExecutionHistoryRequest
     from temporalio.api.common.v1 import WorkflowExecution
+    from temporalio.api.workflowservice.v1 import GetWorkflowExecutionHistoryRequest
 
     history = await raw.get_workflow_execution_history(
         GetWorkflowExecutionHistoryRequest(
@@ -64,8 +64,11 @@ async def test_applicants_and_bad_tokens_cannot_decode(stack: Stack) -> None:
 async def test_the_ui_origin_may_call_it_cross_origin(stack: Stack) -> None:
     preflight = await stack.api.options(
         "/codec/decode",
-        headers={"Origin": "http://127.0.0.1:8233", "Access-Control-Request-Method": "POST",
-                 "Access-Control-Request-Headers": "content-type,authorization"},
+        headers={
+            "Origin": "http://127.0.0.1:8233",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type,authorization",
+        },
     )
     assert preflight.headers["access-control-allow-origin"] == "http://127.0.0.1:8233"
     other = await stack.api.options(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -97,28 +97,52 @@ async def overdue_projection(stack: Stack, district: str = "330382") -> str:
     owner = new_citizen()
     vehicle = new_vehicle(owner)
     application_id = str(uuid.uuid4())
-    submitted_at = datetime.now(timezone.utc) - timedelta(days=41)
+    submitted_at = datetime.now(UTC) - timedelta(days=41)
     accepted = submitted_at.date() + timedelta(days=1)
     view = {
-        "application_id": application_id, "status": "final_review", "step": "final_review", "district": district,
-        "channel": "window", "submitted_at": submitted_at.isoformat(), "accepted_on": accepted.isoformat(),
+        "application_id": application_id,
+        "status": "final_review",
+        "step": "final_review",
+        "district": district,
+        "channel": "window",
+        "submitted_at": submitted_at.isoformat(),
+        "accepted_on": accepted.isoformat(),
         "vehicle": {"plate": vehicle["plate"], "vin": vehicle["vin"]},
         "applicant": {"name": owner["name"], "id_number": owner["id_number"], "phone": owner["phone"]},
-        "delivery": {"method": "pickup", "tracking_number": None}, "materials": [],
+        "delivery": {"method": "pickup", "tracking_number": None},
+        "materials": [],
         "deadlines": {
-            "insurance": {"due_on": (accepted + timedelta(days=21)).isoformat(), "working_days": 15, "provisional": False},
-            "decision": {"due_on": (accepted + timedelta(days=28)).isoformat(), "working_days": 20, "provisional": False,
-                         "warning": "red"},
+            "insurance": {
+                "due_on": (accepted + timedelta(days=21)).isoformat(),
+                "working_days": 15,
+                "provisional": False,
+            },
+            "decision": {
+                "due_on": (accepted + timedelta(days=28)).isoformat(),
+                "working_days": 20,
+                "provisional": False,
+                "warning": "red",
+            },
         },
-        "findings": [], "pending": [{"action": "final_review", "actor": "transport_clerk"}], "documents": [],
+        "findings": [],
+        "pending": [{"action": "final_review", "actor": "transport_clerk"}],
+        "documents": [],
         "timeline": [{"at": f"{accepted.isoformat()}T09:00:00+08:00", "event": "accepted", "actor": "transport_clerk"}],
         "permit": None,
     }
     await stack.store.reserve_application(
-        application_id=application_id, workflow_id=f"permit-{application_id}", applicant_sub="seeded",
-        district=district, channel="window", vin=vehicle["vin"], plate=vehicle["plate"],
-        submitted_at=submitted_at, view=mask_view(view), start_input={},
-        idempotency_key=None, request_sha256="",
+        application_id=application_id,
+        workflow_id=f"permit-{application_id}",
+        applicant_sub="seeded",
+        district=district,
+        channel="window",
+        vin=vehicle["vin"],
+        plate=vehicle["plate"],
+        submitted_at=submitted_at,
+        view=mask_view(view),
+        start_input={},
+        idempotency_key=None,
+        request_sha256="",
     )
     await stack.store.mark_started(application_id)
     await stack.store.project(1, view, mask_view(view))
@@ -136,7 +160,8 @@ async def world(stack: Stack, signer: Signer) -> dict:
     clerk = await stack.clerk()
     application = await submitted(stack, until="preliminary_review", clerk=clerk)
     decided = await stack.api.post(
-        f"/v1/applications/{application.application_id}/decisions", headers=clerk,
+        f"/v1/applications/{application.application_id}/decisions",
+        headers=clerk,
         json={"step": "preliminary_review", "outcome": "approve"},
     )
     assert decided.status_code == 200, decided.text
@@ -233,14 +258,18 @@ async def test_sign_in_names_the_bad_field(stack: Stack) -> None:
 async def test_a_decision_at_the_wrong_step_is_a_readable_409(world: dict) -> None:
     clerk: httpx.AsyncClient = world["own"][CLERK]
     response = await post_form(
-        clerk, f"/console/applications/{world['application_id']}/decisions", {"step": "final_review", "outcome": "approve"}
+        clerk,
+        f"/console/applications/{world['application_id']}/decisions",
+        {"step": "final_review", "outcome": "approve"},
     )
     assert response.status_code == 409
     assert "该申请当前不在这一环节" in alert_of(response.text)
     assert "Traceback" not in response.text
 
 
-async def test_reject_without_reason_and_supplement_without_items_are_422_naming_the_field(stack: Stack, signer: Signer) -> None:
+async def test_reject_without_reason_and_supplement_without_items_are_422_naming_the_field(
+    stack: Stack, signer: Signer
+) -> None:
     clerk_headers = await stack.clerk()
     application = await submitted(stack, until="preliminary_review", clerk=clerk_headers)
     clerk = await signer()
@@ -249,7 +278,9 @@ async def test_reject_without_reason_and_supplement_without_items_are_422_naming
     assert reject.status_code == 422
     assert "理由" in alert_of(reject.text) and 'id="reason-reject-error"' in reject.text
     supplement = await post_form(
-        clerk, url, {"step": "preliminary_review", "outcome": "request_supplement", "reason": "行驶证照片不清晰", "items": "\n \n"}
+        clerk,
+        url,
+        {"step": "preliminary_review", "outcome": "request_supplement", "reason": "行驶证照片不清晰", "items": "\n \n"},
     )
     assert supplement.status_code == 422 and 'id="items-request_supplement-error"' in supplement.text
     assert "行驶证照片不清晰" in supplement.text  # what the clerk typed is kept
@@ -259,8 +290,14 @@ async def test_reject_without_reason_and_supplement_without_items_are_422_naming
     assert view["status"] == "preliminary_review"
 
     asked = await post_form(
-        clerk, url, {"step": "preliminary_review", "outcome": "request_supplement", "reason": "照片不清晰",
-                     "items": "机动车行驶证（清晰扫描件）\n\n机动车登记证书第二页\n"},
+        clerk,
+        url,
+        {
+            "step": "preliminary_review",
+            "outcome": "request_supplement",
+            "reason": "照片不清晰",
+            "items": "机动车行驶证（清晰扫描件）\n\n机动车登记证书第二页\n",
+        },
     )
     assert asked.status_code == 303
     view = (await stack.api.get(f"/v1/applications/{application.application_id}", headers=clerk_headers)).json()
@@ -293,7 +330,12 @@ async def test_the_inbox_shows_the_district_only_and_masks_personal_data(stack: 
 
 @pytest.mark.parametrize(
     ("params", "field"),
-    [({"plate": "京A12345"}, "车牌号"), ({"page": "0"}, "页码"), ({"status": "lost"}, "状态"), ({"district": "33"}, "区县")],
+    [
+        ({"plate": "京A12345"}, "车牌号"),
+        ({"page": "0"}, "页码"),
+        ({"status": "lost"}, "状态"),
+        ({"district": "33"}, "区县"),
+    ],
 )
 async def test_a_bad_inbox_filter_is_422_naming_the_field(world: dict, params: dict, field: str) -> None:
     response = await world["own"][CLERK].get("/console/inbox", params=params)

@@ -85,7 +85,12 @@ def scan_png(width: int = 320, height: int = 220) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"".join(rows))) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"".join(rows)))
+        + chunk(b"IEND", b"")
+    )
 
 
 async def sign_in_by_keyboard(page, sub: str) -> None:
@@ -123,7 +128,8 @@ async def test_a_clerk_finds_and_accepts_an_application(page, stack: Stack) -> N
         submitted(stack, until="preliminary_review", clerk=clerk, scan=scan_png()),
     )
     approved = await stack.api.post(
-        f"/v1/applications/{accepted.application_id}/decisions", headers=clerk,
+        f"/v1/applications/{accepted.application_id}/decisions",
+        headers=clerk,
         json={"step": "preliminary_review", "outcome": "approve"},
     )
     assert approved.json()["deadlines"]["decision"]["warning"] == "yellow"
@@ -209,7 +215,16 @@ async def test_text_and_badges_keep_wcag_aa_contrast(page, stack: Stack) -> None
     await sign_in_by_keyboard(page, "wz-clerk-9")
     await page.goto("/console/inbox?warning=red")
     checked = []
-    for selector in (".badge-red", ".muted", "td", ".status", ".button.primary", ".main-nav a", "label", "tr.row-red td"):
+    for selector in (
+        ".badge-red",
+        ".muted",
+        "td",
+        ".status",
+        ".button.primary",
+        ".main-nav a",
+        "label",
+        "tr.row-red td",
+    ):
         colours = await page.evaluate(COLOURS_JS, selector)
         assert colours is not None, selector
         checked.append((selector, round(contrast(*colours), 2)))

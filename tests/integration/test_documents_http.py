@@ -51,14 +51,22 @@ async def test_the_one_time_notice_reads_back_and_its_printed_code_verifies(stac
     assert response.status_code == 200 and response.headers["content-type"] == "application/pdf"
     text = pdf_text(response.content)
     due_on = view["deadlines"]["insurance"]["due_on"]
-    for shown in ("容缺受理一次性告知书", f"申请编号：{application_id}", f"文书编号：{document_id}",
-                  "容缺材料承运人责任险保单", f"补齐期限{due_on} 24:00", "逾期处理逾期未投保的，申请终止"):
+    for shown in (
+        "容缺受理一次性告知书",
+        f"申请编号：{application_id}",
+        f"文书编号：{document_id}",
+        "容缺材料承运人责任险保单",
+        f"补齐期限{due_on} 24:00",
+        "逾期处理逾期未投保的，申请终止",
+    ):
         assert compact(shown) in text, shown
 
     printed = re.search(r"验证码：([0-9a-f]{64})", text)
     assert printed is not None, text
     code = printed.group(1)
-    data = (await stack.api.get(f"/v1/documents/{document_id}", headers={**applicant, "Accept": "application/json"})).json()
+    data = (
+        await stack.api.get(f"/v1/documents/{document_id}", headers={**applicant, "Accept": "application/json"})
+    ).json()
     assert data["verification_code"] == code
     verify = f"{str(stack.api.base_url).rstrip('/')}/v1/documents/{document_id}/verify"
     assert f"{verify}?code=" in text
@@ -75,7 +83,13 @@ async def test_the_one_time_notice_reads_back_and_its_printed_code_verifies(stac
     tampered = code[:10] + ("1" if code[10] == "0" else "0") + code[11:]
     refused = await stack.api.get(verify, params={"code": tampered})
     assert refused.status_code == 200
-    assert refused.json() == {"valid": False, "document_id": document_id, "application_id": None, "kind": None, "issued_at": None}
+    assert refused.json() == {
+        "valid": False,
+        "document_id": document_id,
+        "application_id": None,
+        "kind": None,
+        "issued_at": None,
+    }
 
 
 async def test_a_rejection_gives_a_termination_notice_that_verifies(stack: Stack) -> None:
@@ -83,7 +97,12 @@ async def test_a_rejection_gives_a_termination_notice_that_verifies(stack: Stack
     document_id = await issued(stack, app, "termination_notice")
     response = await stack.api.get(f"/v1/documents/{document_id}", headers=app.applicant)
     text = pdf_text(response.content)
-    for shown in ("终止办理告知书", f"申请编号：{app.application_id}", "终止类别不予许可", "终止原因车辆登记信息与申请不符"):
+    for shown in (
+        "终止办理告知书",
+        f"申请编号：{app.application_id}",
+        "终止类别不予许可",
+        "终止原因车辆登记信息与申请不符",
+    ):
         assert compact(shown) in text, shown
     code = re.search(r"验证码：([0-9a-f]{64})", text)
     assert code is not None
@@ -112,7 +131,9 @@ async def test_guessing_codes_from_one_address_is_throttled(stack: Stack) -> Non
     trusted proxy's X-Forwarded-For), unknown documents included; another address is not held up."""
     verify = f"/v1/documents/{uuid.uuid4()}/verify"
     guesser = {"X-Forwarded-For": "203.0.113.7"}
-    answers = [(await stack.api.get(verify, params={"code": f"{n:064x}"}, headers=guesser)).status_code for n in range(300)]
+    answers = [
+        (await stack.api.get(verify, params={"code": f"{n:064x}"}, headers=guesser)).status_code for n in range(300)
+    ]
     assert answers == [404] * 300
     throttled = await stack.api.get(verify, params={"code": "f" * 64}, headers=guesser)
     assert throttled.status_code == 429 and int(throttled.headers["retry-after"]) >= 1

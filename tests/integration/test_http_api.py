@@ -18,7 +18,12 @@ pytestmark = pytest.mark.timeout(120)
 
 
 async def submit(
-    stack: Stack, headers: dict[str, str], vehicle: dict, *, key: str | None = None, changes: dict | None = None,
+    stack: Stack,
+    headers: dict[str, str],
+    vehicle: dict,
+    *,
+    key: str | None = None,
+    changes: dict | None = None,
     scan: bytes = PNG,
 ):
     body = {
@@ -85,7 +90,9 @@ async def test_online_application_walks_to_completed(stack: Stack) -> None:
     assert decided.json()["status"] == "awaiting_originals"
     assert decided.json()["deadlines"]["insurance"]["working_days"] == 15
 
-    shipped = await stack.api.post(f"/v1/applications/{app_id}/originals-shipment", headers=applicant, json={"tracking_number": "SF10001"})
+    shipped = await stack.api.post(
+        f"/v1/applications/{app_id}/originals-shipment", headers=applicant, json={"tracking_number": "SF10001"}
+    )
     assert shipped.status_code == 200, shipped.text
     received = await stack.api.post(
         f"/v1/applications/{app_id}/decisions", headers=clerk, json={"step": "originals_received", "outcome": "approve"}
@@ -95,7 +102,9 @@ async def test_online_application_walks_to_completed(stack: Stack) -> None:
     await stack.wait_for(app_id, applicant, "awaiting_insurance")
     await stack.sandbox.buy_policy(plate=vehicle["plate"], vin=vehicle["vin"])
     await stack.wait_for(app_id, clerk, "final_review")
-    final = await stack.api.post(f"/v1/applications/{app_id}/decisions", headers=clerk, json={"step": "final_review", "outcome": "approve"})
+    final = await stack.api.post(
+        f"/v1/applications/{app_id}/decisions", headers=clerk, json={"step": "final_review", "outcome": "approve"}
+    )
     assert final.status_code == 200, final.text
 
     done = await stack.wait_for(app_id, applicant, "completed")
@@ -112,8 +121,12 @@ async def test_online_application_walks_to_completed(stack: Stack) -> None:
     assert as_pdf.headers["content-type"] == "application/pdf"
     text = pdf_text(as_pdf.content)
     permit = done["permit"]
-    for label, value in (("运输证号", permit["number"]), ("车牌号码", mask_plate(vehicle["plate"])),
-                         ("车辆所有人", mask_name(owner["name"])), ("有效期至", permit["valid_until"])):
+    for label, value in (
+        ("运输证号", permit["number"]),
+        ("车牌号码", mask_plate(vehicle["plate"])),
+        ("车辆所有人", mask_name(owner["name"])),
+        ("有效期至", permit["valid_until"]),
+    ):
         assert f"{label}{value}" in text, (label, value)
     assert vehicle["plate"] not in text and owner["name"] not in text
 
@@ -139,7 +152,9 @@ async def test_decision_at_the_wrong_step_is_409(stack: Stack) -> None:
     created, _ = await submit(stack, applicant, vehicle)
     app_id = created.json()["application_id"]
     await stack.wait_for(app_id, clerk, "preliminary_review")
-    wrong = await stack.api.post(f"/v1/applications/{app_id}/decisions", headers=clerk, json={"step": "final_review", "outcome": "approve"})
+    wrong = await stack.api.post(
+        f"/v1/applications/{app_id}/decisions", headers=clerk, json={"step": "final_review", "outcome": "approve"}
+    )
     assert wrong.status_code == 409
     assert wrong.json()["error"] == "not_awaiting_this_step"
     assert (await stack.api.get(f"/v1/applications/{app_id}", headers=clerk)).json()["status"] == "preliminary_review"
@@ -173,7 +188,10 @@ async def test_unknown_material_is_422_naming_it(stack: Stack) -> None:
     vehicle = await stack.sandbox.add_vehicle(**new_vehicle(owner))
     applicant = await stack.applicant(**owner)
     response, _ = await submit(
-        stack, applicant, vehicle, changes={"materials": {"registration_certificate": "nope", "driving_license": "nope"}}
+        stack,
+        applicant,
+        vehicle,
+        changes={"materials": {"registration_certificate": "nope", "driving_license": "nope"}},
     )
     assert response.status_code == 422
     assert response.json()["fields"][0]["loc"] == ["body", "materials", "registration_certificate"]
@@ -188,7 +206,11 @@ async def test_others_cannot_see_or_act(stack: Stack) -> None:
     assert (await stack.api.get(f"/v1/applications/{app_id}", headers=other_district)).status_code == 404
     city = await stack.clerk("330300", role="supervisor")
     assert (await stack.api.get(f"/v1/applications/{app_id}", headers=city)).status_code == 200
-    refused = await stack.api.post(f"/v1/applications/{app_id}/decisions", headers=applicant, json={"step": "preliminary_review", "outcome": "approve"})
+    refused = await stack.api.post(
+        f"/v1/applications/{app_id}/decisions",
+        headers=applicant,
+        json={"step": "preliminary_review", "outcome": "approve"},
+    )
     assert refused.status_code == 403
     assert (await stack.api.get(f"/v1/applications/{app_id}")).status_code == 401
 
@@ -196,10 +218,14 @@ async def test_others_cannot_see_or_act(stack: Stack) -> None:
 async def test_callbacks_need_a_fresh_valid_signature(stack: Stack) -> None:
     body = b'{"policy_no": "P1", "vin": "LSVAU218XN2183294", "plate": "\\u6d59C12345"}'
     now = int(time.time())
-    bad = await stack.api.post("/v1/callbacks/insurance", content=body, headers={"X-Signature": sign("wrong", body, now)})
+    bad = await stack.api.post(
+        "/v1/callbacks/insurance", content=body, headers={"X-Signature": sign("wrong", body, now)}
+    )
     assert bad.status_code == 401
     stale = await stack.api.post(
-        "/v1/callbacks/insurance", content=body, headers={"X-Signature": sign("dev-callback-secret-insurance", body, now - 600)}
+        "/v1/callbacks/insurance",
+        content=body,
+        headers={"X-Signature": sign("dev-callback-secret-insurance", body, now - 600)},
     )
     assert stale.status_code == 401
     signature = sign("dev-callback-secret-insurance", body, now)
@@ -227,7 +253,9 @@ async def test_a_department_outage_is_ridden_out_by_retries(stack: Stack) -> Non
         app_id = created.json()["application_id"]
         await stack.wait_for(app_id, applicant, "collecting_data")
         await asyncio.sleep(2.5)
-        assert (await stack.api.get(f"/v1/applications/{app_id}", headers=applicant)).json()["status"] == "collecting_data"
+        assert (await stack.api.get(f"/v1/applications/{app_id}", headers=applicant)).json()[
+            "status"
+        ] == "collecting_data"
     finally:
         await stack.sandbox.set_fault("tax", error_rate=0.0)
     view = await stack.wait_for(app_id, applicant, "preliminary_review")
@@ -237,12 +265,16 @@ async def test_a_department_outage_is_ridden_out_by_retries(stack: Stack) -> Non
 async def test_uploads_are_bounded_and_typed_by_content(stack: Stack) -> None:
     applicant = await stack.applicant(**new_citizen())
     fake_pdf = await stack.api.post(
-        "/v1/materials", headers=applicant, data={"kind": "driving_license"},
+        "/v1/materials",
+        headers=applicant,
+        data={"kind": "driving_license"},
         files={"file": ("scan.pdf", b"MZ\x90\x00 not a pdf", "application/pdf")},
     )
     assert fake_pdf.status_code == 415
     too_big = await stack.api.post(
-        "/v1/materials", headers=applicant, data={"kind": "driving_license"},
+        "/v1/materials",
+        headers=applicant,
+        data={"kind": "driving_license"},
         files={"file": ("scan.png", PNG + b"\x00" * (10 * 1024 * 1024), "image/png")},
     )
     assert too_big.status_code == 413
@@ -255,7 +287,9 @@ async def test_uploads_are_bounded_and_typed_by_content(stack: Stack) -> None:
 async def test_withdrawal_over_http(stack: Stack) -> None:
     app = await submitted(stack)
     vehicle, applicant, app_id = app.vehicle, app.applicant, app.application_id
-    withdrawn = await stack.api.post(f"/v1/applications/{app_id}/withdraw", headers=applicant, json={"reason": "不办了"})
+    withdrawn = await stack.api.post(
+        f"/v1/applications/{app_id}/withdraw", headers=applicant, json={"reason": "不办了"}
+    )
     assert withdrawn.status_code == 200 and withdrawn.json()["status"] == "withdrawn"
     again = await stack.api.post(f"/v1/applications/{app_id}/withdraw", headers=applicant)
     assert again.status_code == 409
@@ -285,9 +319,13 @@ async def test_a_clerk_sees_one_full_field_by_an_audited_request(stack: Stack) -
     owner, _vehicle, _applicant, app_id = app.owner, app.vehicle, app.applicant, app.application_id
     view = (await stack.api.get(f"/v1/applications/{app_id}", headers=clerk)).json()
     assert view["applicant"]["phone"] != owner["phone"]
-    revealed = await stack.api.post(f"/v1/applications/{app_id}/reveal", headers=clerk, json={"field": "phone", "reason": "电话回访"})
+    revealed = await stack.api.post(
+        f"/v1/applications/{app_id}/reveal", headers=clerk, json={"field": "phone", "reason": "电话回访"}
+    )
     assert revealed.json() == {"field": "phone", "value": owner["phone"]}
-    no_reason = await stack.api.post(f"/v1/applications/{app_id}/reveal", headers=clerk, json={"field": "phone", "reason": " "})
+    no_reason = await stack.api.post(
+        f"/v1/applications/{app_id}/reveal", headers=clerk, json={"field": "phone", "reason": " "}
+    )
     assert no_reason.status_code == 422
     audit = await stack.store.pool.fetchrow(
         "SELECT * FROM audit_log WHERE action = 'reveal.phone' AND target = $1 ORDER BY seq DESC LIMIT 1", app_id
@@ -309,7 +347,9 @@ async def test_the_clerks_inbox_filters_sorts_and_finds_a_plate(stack: Stack) ->
     assert await inbox(plate=vehicle["plate"]) == [app_id]
     assert app_id in await inbox(step="preliminary_review", channel="online", status="preliminary_review")
     assert app_id not in await inbox(step="final_review")
-    await stack.api.post(f"/v1/applications/{app_id}/decisions", headers=clerk, json={"step": "preliminary_review", "outcome": "approve"})
+    await stack.api.post(
+        f"/v1/applications/{app_id}/decisions", headers=clerk, json={"step": "preliminary_review", "outcome": "approve"}
+    )
     view = await stack.wait_for(app_id, clerk, "awaiting_originals")
     due = view["deadlines"]["insurance"]["due_on"]
     assert app_id in await inbox(due="insurance", due_from=due, due_to=due, sort="insurance_due")
@@ -329,14 +369,23 @@ async def test_a_chunked_body_over_the_limit_is_413(stack: Stack) -> None:
         for _ in range(12):
             yield b"x" * (1024 * 1024)
 
-    response = await stack.api.post("/v1/callbacks/courier", content=chunks(), headers={**applicant, "X-Signature": "t=1,v1=00"})
+    response = await stack.api.post(
+        "/v1/callbacks/courier", content=chunks(), headers={**applicant, "X-Signature": "t=1,v1=00"}
+    )
     assert response.status_code == 413
 
 
 async def test_bad_dates_and_payloads_are_422_not_500(stack: Stack) -> None:
     far = await stack.api.get("/v1/calendar/deadline", params={"start": "9999-12-30", "working_days": 5})
     assert far.status_code == 422 and far.json()["fields"][0]["loc"] == ["query", "start"]
-    short = {"payloads": [{"metadata": {"encoding": "YmluYXJ5L2VuY3J5cHRlZC1hZXMyNTZnY20=", "encryption-key-id": "ZGV2MQ=="}, "data": "AAAA"}]}
+    short = {
+        "payloads": [
+            {
+                "metadata": {"encoding": "YmluYXJ5L2VuY3J5cHRlZC1hZXMyNTZnY20=", "encryption-key-id": "ZGV2MQ=="},
+                "data": "AAAA",
+            }
+        ]
+    }
     operator = await stack.clerk("330300", role="operator")
     assert (await stack.api.post("/codec/decode", headers=operator, json=short)).status_code == 422
 
@@ -345,7 +394,9 @@ async def test_a_callback_reformatted_is_still_a_replay(stack: Stack) -> None:
     body = b'{"tracking_number": "SF-NONE", "reference": "00000000-0000-0000-0000-000000000000", "status": "delivered"}'
     now = int(time.time())
     signature = sign("dev-callback-secret-courier", body, now)
-    assert (await stack.api.post("/v1/callbacks/courier", content=body, headers={"X-Signature": signature})).status_code == 202
+    assert (
+        await stack.api.post("/v1/callbacks/courier", content=body, headers={"X-Signature": signature})
+    ).status_code == 202
     t, v1 = signature.split(",")
     reordered = f"{v1}, {t}"
     again = await stack.api.post("/v1/callbacks/courier", content=body, headers={"X-Signature": reordered})
@@ -360,6 +411,8 @@ async def test_concurrent_retries_with_one_key_give_one_application(stack: Stack
     other = await stack.sandbox.add_vehicle(**new_vehicle(owner))
     body = {**body, "vehicle": {"plate": other["plate"], "vin": other["vin"]}}
     headers = {**applicant, "Idempotency-Key": "race-1"}
-    responses = await asyncio.gather(*(stack.api.post("/v1/applications", json=body, headers=headers) for _ in range(4)))
+    responses = await asyncio.gather(
+        *(stack.api.post("/v1/applications", json=body, headers=headers) for _ in range(4))
+    )
     assert sorted(r.status_code for r in responses) == [200, 200, 200, 201]
     assert len({r.json()["application_id"] for r in responses}) == 1

@@ -128,9 +128,7 @@ async def test_usage_change_refusals(
 async def test_reversal_to_private_use_is_never_blocked(sandbox: SandboxUnderTest) -> None:
     await sandbox.control.add_vehicle(usage_nature="预约出租客运", flags=["unpaid_violations"])
 
-    response = await sandbox.client.post(
-        "/psb/v1/usage-changes", json={**CHANGE, "target_nature": "非营运"}
-    )
+    response = await sandbox.client.post("/psb/v1/usage-changes", json={**CHANGE, "target_nature": "非营运"})
 
     assert response.status_code == 202
 
@@ -186,9 +184,7 @@ async def test_sms_with_the_same_key_is_sent_once(sandbox: SandboxUnderTest) -> 
 async def test_idempotency_keys_are_per_service(sandbox: SandboxUnderTest) -> None:
     headers = {"Idempotency-Key": "shared"}
 
-    sms = await sandbox.client.post(
-        "/sms/v1/messages", json={"phone": OWNER["phone"], "text": "x"}, headers=headers
-    )
+    sms = await sandbox.client.post("/sms/v1/messages", json={"phone": OWNER["phone"], "text": "x"}, headers=headers)
     shipment = await sandbox.client.post("/courier/v1/shipments", json=SHIPMENT, headers=headers)
 
     assert "message_id" in sms.json()

@@ -113,9 +113,7 @@ async def test_state_survives_a_restart(tmp_path: Path) -> None:
         httpx.AsyncClient(base_url=base_url) as client,
     ):
         vehicle = await client.get(f"/psb/v1/vehicles/{VIN}")
-        policies = await client.get(
-            "/insurance/v1/policies", params={"vin": VIN, "plate": policy["plate"]}
-        )
+        policies = await client.get("/insurance/v1/policies", params={"vin": VIN, "plate": policy["plate"]})
         messages = await SandboxControl(client).sms(OWNER["phone"])
         faults = (await client.get("/sandbox/faults")).json()
 
@@ -145,9 +143,7 @@ async def test_pending_work_completes_after_a_restart(tmp_path: Path) -> None:
     async with running_sandbox_with_inbox(state_file=state_file) as sandbox:
         sources = {(await sandbox.inbox.next()).source for _ in range(2)}
         done = (await sandbox.client.get(f"/psb/v1/usage-changes/{job['job_id']}")).json()
-        replayed = await sandbox.client.post(
-            "/courier/v1/shipments", json=shipment, headers=headers
-        )
+        replayed = await sandbox.client.post("/courier/v1/shipments", json=shipment, headers=headers)
 
     assert sources == {"vehicle-admin", "courier"}
     assert done["status"] == "completed"
@@ -155,8 +151,12 @@ async def test_pending_work_completes_after_a_restart(tmp_path: Path) -> None:
 
 
 async def test_records_show_what_the_departments_did(sandbox: SandboxUnderTest) -> None:
-    await sandbox.client.post("/sms/v1/messages", json={"phone": "13800138000", "text": "已受理"}, headers={"Idempotency-Key": "k1"})
-    await sandbox.client.post("/sms/v1/messages", json={"phone": "13800138000", "text": "已受理"}, headers={"Idempotency-Key": "k1"})
+    await sandbox.client.post(
+        "/sms/v1/messages", json={"phone": "13800138000", "text": "已受理"}, headers={"Idempotency-Key": "k1"}
+    )
+    await sandbox.client.post(
+        "/sms/v1/messages", json={"phone": "13800138000", "text": "已受理"}, headers={"Idempotency-Key": "k1"}
+    )
 
     records = (await sandbox.client.get("/sandbox/records")).json()
 

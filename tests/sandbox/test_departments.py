@@ -146,9 +146,7 @@ async def test_policies_bought_are_listed_by_vehicle(sandbox: SandboxUnderTest) 
 
 
 async def test_sms_outbox(sandbox: SandboxUnderTest) -> None:
-    sent = await sandbox.client.post(
-        "/sms/v1/messages", json={"phone": "13800138000", "text": "您好"}
-    )
+    sent = await sandbox.client.post("/sms/v1/messages", json={"phone": "13800138000", "text": "您好"})
     await sandbox.client.post("/sms/v1/messages", json={"phone": "13900139000", "text": "其他"})
 
     outbox = await sandbox.control.sms("13800138000")

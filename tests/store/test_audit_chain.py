@@ -24,8 +24,16 @@ async def store(database_url: str) -> AsyncIterator[Store]:
 
 
 async def record(store: Store, n: int) -> None:
-    await store.audit(actor=f"clerk-{n}", role="transport_clerk", district="330382", action="decision.x",
-                      target=f"app-{n}", outcome="ok", source_ip="127.0.0.1", detail={"n": n})
+    await store.audit(
+        actor=f"clerk-{n}",
+        role="transport_clerk",
+        district="330382",
+        action="decision.x",
+        target=f"app-{n}",
+        outcome="ok",
+        source_ip="127.0.0.1",
+        detail={"n": n},
+    )
 
 
 async def test_concurrent_records_form_one_chain(store: Store) -> None:
@@ -36,7 +44,9 @@ async def test_concurrent_records_form_one_chain(store: Store) -> None:
     assert seqs == list(range(1, len(seqs) + 1))
 
 
-@pytest.mark.parametrize("statement", ["UPDATE audit_log SET outcome = 'forged'", "DELETE FROM audit_log", "TRUNCATE audit_log"])
+@pytest.mark.parametrize(
+    "statement", ["UPDATE audit_log SET outcome = 'forged'", "DELETE FROM audit_log", "TRUNCATE audit_log"]
+)
 async def test_records_cannot_be_changed_or_removed(store: Store, statement: str) -> None:
     with pytest.raises(asyncpg.RaiseError, match="append-only"):
         await store.pool.execute(statement)
@@ -54,7 +64,9 @@ async def test_verify_names_the_first_broken_link(store: Store, database_url: st
         await conn.execute("ALTER TABLE audit_log ENABLE TRIGGER audit_log_append_only")
     try:
         assert (await store.verify_audit_chain())[1] == target
-        broken = subprocess.run([sys.executable, "-m", "store", "verify-audit"], env=env, capture_output=True, text=True)
+        broken = subprocess.run(
+            [sys.executable, "-m", "store", "verify-audit"], env=env, capture_output=True, text=True
+        )
         assert broken.returncode == 1 and f"seq {target}" in broken.stdout
     finally:
         async with store.pool.acquire() as conn, conn.transaction():

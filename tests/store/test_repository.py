@@ -6,7 +6,7 @@ import asyncio
 import base64
 import uuid
 from collections.abc import AsyncIterator
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 from cryptography.exceptions import InvalidTag
@@ -36,7 +36,7 @@ async def reserve(store: Store, vin: str, *, key: str | None = None, body: str =
         channel="online",
         vin=vin,
         plate="浙C12345",
-        submitted_at=datetime.now(timezone.utc),
+        submitted_at=datetime.now(UTC),
         view={"application_id": application_id, "status": "submitted"},
         start_input={"application_id": application_id},
         idempotency_key=key,
@@ -47,9 +47,14 @@ async def reserve(store: Store, vin: str, *, key: str | None = None, body: str =
 async def test_permit_numbers_are_sequential_and_allocated_once(store: Store) -> None:
     apps = [str(uuid.uuid4()) for _ in range(5)]
     issued = await asyncio.gather(
-        *(store.allocate_permit_number(application_id=a, issued_on=date(2026, 11, 27), valid_until=date(2033, 6, 1)) for a in apps)
+        *(
+            store.allocate_permit_number(application_id=a, issued_on=date(2026, 11, 27), valid_until=date(2033, 6, 1))
+            for a in apps
+        )
     )
-    again = await store.allocate_permit_number(application_id=apps[0], issued_on=date(2026, 12, 1), valid_until=date(2033, 6, 1))
+    again = await store.allocate_permit_number(
+        application_id=apps[0], issued_on=date(2026, 12, 1), valid_until=date(2033, 6, 1)
+    )
     assert again == issued[0]
     sequence = sorted(int(p.number[-6:]) for p in issued)
     assert sequence == list(range(sequence[0], sequence[0] + 5))
@@ -86,8 +91,12 @@ async def test_an_older_projection_never_overwrites_a_newer_one(store: Store) ->
 
 async def test_documents_are_idempotent_per_key(store: Store) -> None:
     app_id = str(uuid.uuid4())
-    first = await store.save_document(application_id=app_id, kind="permit", key="wf:document:permit", data={"number": "1"})
-    second = await store.save_document(application_id=app_id, kind="permit", key="wf:document:permit", data={"number": "1"})
+    first = await store.save_document(
+        application_id=app_id, kind="permit", key="wf:document:permit", data={"number": "1"}
+    )
+    second = await store.save_document(
+        application_id=app_id, kind="permit", key="wf:document:permit", data={"number": "1"}
+    )
     assert first == second
     document = await store.get_document(first)
     assert document is not None and document.application_id == app_id and document.kind == "permit"
@@ -111,7 +120,11 @@ async def test_applicants_are_sealed_at_rest_and_read_back_clear(store: Store) -
     assert all(value.startswith("sealed:v1:dev1:") for value in raw.values())
     applicant = await store.get_applicant(sub)
     assert applicant is not None
-    assert (applicant["name"], applicant["id_number"], applicant["phone"]) == ("张三", "330302199001011235", "13800138000")
+    assert (applicant["name"], applicant["id_number"], applicant["phone"]) == (
+        "张三",
+        "330302199001011235",
+        "13800138000",
+    )
 
 
 async def test_a_sealed_value_moved_to_another_row_does_not_open(store: Store) -> None:
@@ -128,7 +141,8 @@ async def test_a_sealed_value_moved_to_another_row_does_not_open(store: Store) -
 async def test_rows_from_before_sealing_are_sealed_once_and_keys_rotate(store: Store) -> None:
     sub = f"eid-{uuid.uuid4()}"
     await store.pool.execute(
-        "INSERT INTO applicants (sub, name, id_number, phone) VALUES ($1, '赵六', '330302197001011238', '13600136000')", sub
+        "INSERT INTO applicants (sub, name, id_number, phone) VALUES ($1, '赵六', '330302197001011238', '13600136000')",
+        sub,
     )
     sealed, _ = await store.seal_applicants()
     assert sealed >= 1
@@ -139,7 +153,9 @@ async def test_rows_from_before_sealing_are_sealed_once_and_keys_rotate(store: S
     assert (await rotated.get_applicant(sub))["phone"] == "13600136000"  # sealed with the old key, still opens
     altered = f"eid-{uuid.uuid4()}"
     await store.save_applicant(altered, "钱七", "330302197101011239", "13500135000")
-    await store.pool.execute("UPDATE applicants SET name = (SELECT name FROM applicants WHERE sub = $1) WHERE sub = $2", sub, altered)
+    await store.pool.execute(
+        "UPDATE applicants SET name = (SELECT name FROM applicants WHERE sub = $1) WHERE sub = $2", sub, altered
+    )
     resealed, unreadable = await rotated.seal_applicants()
     assert resealed >= 1 and unreadable >= 1  # an altered row is left for an operator; the others go on
     raw = await store.pool.fetchrow("SELECT name, id_number, phone FROM applicants WHERE sub = $1", sub)

@@ -14,7 +14,7 @@ def key() -> str:
 
 async def test_payloads_are_encrypted_and_round_trip() -> None:
     codec = EncryptionCodec(parse_keyring(f"k1:{key()}"))
-    plain = Payload(metadata={"encoding": b"json/plain"}, data='{"id_number": "330302199001011235"}'.encode())
+    plain = Payload(metadata={"encoding": b"json/plain"}, data=b'{"id_number": "330302199001011235"}')
     [sealed] = await codec.encode([plain])
     assert b"330302199001011235" not in sealed.SerializeToString()
     assert sealed.metadata["encryption-key-id"] == b"k1"
@@ -41,7 +41,15 @@ async def test_tampering_is_detected() -> None:
         await codec.decode([sealed])
 
 
-@pytest.mark.parametrize("spec", ["", "k1:not-base64!", "k1:" + base64.b64encode(b"short").decode(), ":" + base64.b64encode(os.urandom(32)).decode()])
+@pytest.mark.parametrize(
+    "spec",
+    [
+        "",
+        "k1:not-base64!",
+        "k1:" + base64.b64encode(b"short").decode(),
+        ":" + base64.b64encode(os.urandom(32)).decode(),
+    ],
+)
 def test_bad_keyrings_are_refused(spec: str) -> None:
     with pytest.raises(KeyringError):
         parse_keyring(spec)

@@ -47,9 +47,13 @@ async def test_the_worker_exposes_the_sdk_metrics(dev_server_env: WorkflowEnviro
         runtime=runtime(bind),
     )
     task_queue = f"metrics-{uuid.uuid4()}"
-    async with Worker(client, task_queue=task_queue, workflows=[PermitApplicationWorkflow], activities=ineligible_world().activities()):
+    async with Worker(
+        client, task_queue=task_queue, workflows=[PermitApplicationWorkflow], activities=ineligible_world().activities()
+    ):
         wf = application_input()
-        result = await client.execute_workflow(PermitApplicationWorkflow.run, wf, id=f"permit-{wf.application_id}", task_queue=task_queue)
+        result = await client.execute_workflow(
+            PermitApplicationWorkflow.run, wf, id=f"permit-{wf.application_id}", task_queue=task_queue
+        )
         assert result.status == "rejected"
         async with httpx.AsyncClient() as http:
             metrics = (await http.get(f"http://{bind}/metrics")).text
@@ -70,23 +74,34 @@ async def test_two_workers_on_one_task_queue_share_the_load(dev_server_env: Work
         for _ in worlds
     ]
     workers = [
-        Worker(client, task_queue=task_queue, workflows=[PermitApplicationWorkflow], activities=w.activities(),
-               max_concurrent_activities=2)
+        Worker(
+            client,
+            task_queue=task_queue,
+            workflows=[PermitApplicationWorkflow],
+            activities=w.activities(),
+            max_concurrent_activities=2,
+        )
         for client, w in zip(clients, worlds)
     ]
     async with workers[0], workers[1]:
         inputs = [application_input() for _ in range(12)]
-        results = await asyncio.gather(*(
-            dev_server_env.client.execute_workflow(PermitApplicationWorkflow.run, wf, id=f"permit-{wf.application_id}", task_queue=task_queue)
-            for wf in inputs
-        ))
+        results = await asyncio.gather(
+            *(
+                dev_server_env.client.execute_workflow(
+                    PermitApplicationWorkflow.run, wf, id=f"permit-{wf.application_id}", task_queue=task_queue
+                )
+                for wf in inputs
+            )
+        )
     assert {r.status for r in results} == {"rejected"}
     calls = [len(w.calls) for w in worlds]
     assert all(n > 0 for n in calls), calls
     assert sum(calls) == 12 * 8  # ownership, 3 shared data, MIIT, eligibility, termination notice, SMS: once each
 
 
-async def test_sigterm_stops_the_worker_within_the_graceful_window(dev_server_env: WorkflowEnvironment, database_url: str) -> None:
+async def test_sigterm_stops_the_worker_within_the_graceful_window(
+    dev_server_env: WorkflowEnvironment, database_url: str
+) -> None:
     env = {
         **os.environ,
         "APP_ENV": "test",
@@ -111,5 +126,7 @@ async def test_sigterm_stops_the_worker_within_the_graceful_window(dev_server_en
 async def test_the_workflow_cache_size_comes_from_the_settings(dev_server_env: WorkflowEnvironment) -> None:
     settings = settings_for_tests(worker_max_cached_workflows=250)
     activities = PermitActivities(None, None, None)  # type: ignore[arg-type]  # nothing runs
-    worker = build_worker(dev_server_env.client, "cache-size", activities, max_cached_workflows=settings.worker_max_cached_workflows)
+    worker = build_worker(
+        dev_server_env.client, "cache-size", activities, max_cached_workflows=settings.worker_max_cached_workflows
+    )
     assert worker.config()["max_cached_workflows"] == 250

@@ -6,7 +6,7 @@ import asyncio
 import dataclasses
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from temporalio import activity
@@ -20,6 +20,7 @@ from activities.permit import (
     DocumentRequest,
     JobQuery,
     ModelQuery,
+    PermitActivities,
     PermitAnswer,
     PermitRequest,
     ProjectionRequest,
@@ -40,10 +41,9 @@ from adapters.models import (
     VehicleRecord,
 )
 from domain import errors
-from activities.permit import PermitActivities
 from domain.calendar import WorkingDayCalendar, official_calendar
 from domain.eligibility import assess, load_policy
-from workflows.types import Applicant, Delivery, DeliveryReport, PolicyReport, PermitApplicationInput, Timing, Vehicle
+from workflows.types import Applicant, Delivery, DeliveryReport, PermitApplicationInput, PolicyReport, Timing, Vehicle
 
 OWNER_ID = "330302199001011235"
 VIN = "LSVAU218XN2183294"
@@ -58,9 +58,14 @@ def application_input(channel: str = "online", method: str = "mail", **timing: A
         vehicle=Vehicle(plate=PLATE, vin=VIN),
         district="330382",
         channel=channel,
-        delivery=Delivery(method=method, recipient="张三", phone="13800138000", address="乐清市城南街道 1 号" if method == "mail" else ""),
+        delivery=Delivery(
+            method=method,
+            recipient="张三",
+            phone="13800138000",
+            address="乐清市城南街道 1 号" if method == "mail" else "",
+        ),
         materials={"registration_certificate": "m1", "driving_license": "m2"},
-        submitted_at=datetime.now(timezone.utc).isoformat(),
+        submitted_at=datetime.now(UTC).isoformat(),
         timing=Timing(**timing),
     )
 
@@ -177,8 +182,12 @@ class FakeWorld:
                 return (start + timedelta(days=days)).isoformat()
 
             return Deadlines(
-                insurance=DeadlineAnswer(query.accepted_on, query.insurance_working_days, due(world.deadline_days), False),
-                decision=DeadlineAnswer(query.accepted_on, query.decision_working_days, due(world.deadline_days + 3), False),
+                insurance=DeadlineAnswer(
+                    query.accepted_on, query.insurance_working_days, due(world.deadline_days), False
+                ),
+                decision=DeadlineAnswer(
+                    query.accepted_on, query.decision_working_days, due(world.deadline_days + 3), False
+                ),
                 reminder_dates={},
                 decision_warning_from=due(world.deadline_days + 2),
             )
@@ -212,7 +221,7 @@ class FakeWorld:
                     target_nature=request.target_nature,
                     reference=request.reference,
                     status="failed" if world.psb_job_fails and request.target_nature != "非营运" else "pending",
-                    requested_at=datetime.now(timezone.utc).isoformat(),
+                    requested_at=datetime.now(UTC).isoformat(),
                 ),
             )
             return world.jobs[job_id]
@@ -232,7 +241,9 @@ class FakeWorld:
         @activity.defn(name="allocate_permit")
         async def allocate_permit(request: PermitRequest) -> PermitAnswer:
             world.calls.append(("allocate_permit", request))
-            number = world.permit_numbers.setdefault(request.application_id, f"3303002026{len(world.permit_numbers) + 1:06d}")
+            number = world.permit_numbers.setdefault(
+                request.application_id, f"3303002026{len(world.permit_numbers) + 1:06d}"
+            )
             return PermitAnswer(number=number, issued_on=request.issued_on, valid_until="2033-06-01")
 
         @activity.defn(name="create_shipment")
@@ -257,7 +268,11 @@ class FakeWorld:
                 await asyncio.sleep(4.5)  # under the local activity's 5-second timeout
                 if activity.info().attempt == 1:
                     raise RuntimeError("the store fails late")
-            if world.insurer_calls_back_on_entry and request.view["status"] == "awaiting_insurance" and world.policy is None:
+            if (
+                world.insurer_calls_back_on_entry
+                and request.view["status"] == "awaiting_insurance"
+                and world.policy is None
+            ):
                 # the policy is bought and the insurer calls back while the status is being projected
                 world.buy_policy(activity.info().current_attempt_scheduled_time)
                 handle = activity.client().get_workflow_handle(activity.info().workflow_id)

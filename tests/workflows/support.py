@@ -44,7 +44,9 @@ class Run:
                 raise AssertionError(f"never reached {status}/{step}; at {view['status']}/{view['step']}")
             await asyncio.sleep(0.05)
 
-    async def decide(self, step: str, outcome: str = "approve", reason: str = "", items: list[str] | None = None) -> dict:
+    async def decide(
+        self, step: str, outcome: str = "approve", reason: str = "", items: list[str] | None = None
+    ) -> dict:
         await self.reach(step.replace("originals_received", "awaiting_originals"), step=step)
         return await self.handle.execute_update(
             PermitApplicationWorkflow.decide, Decision(step, outcome, "transport_clerk", reason, items or [])
@@ -65,7 +67,9 @@ class Run:
         await self.decide("preliminary_review")
         if (await self.view())["channel"] == "online":
             await self.reach("awaiting_originals")
-            await self.handle.execute_update(PermitApplicationWorkflow.report_originals_shipment, OriginalsShipment("SF1234567"))
+            await self.handle.execute_update(
+                PermitApplicationWorkflow.report_originals_shipment, OriginalsShipment("SF1234567")
+            )
             await self.decide("originals_received")
         await self.complete_usage_change()
         await self.reach(until, step=step)
@@ -124,8 +128,6 @@ async def starting(env: WorkflowEnvironment) -> AsyncIterator[Starter]:
         for worker in run.workers:
             if worker.is_running:
                 await worker.shutdown()
-
-
 
 
 async def _terminate_when_idle(handle: WorkflowHandle, timeout: float = 10) -> None:

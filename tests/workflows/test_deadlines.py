@@ -34,13 +34,15 @@ from workflows.types import CalendarChanged, Withdrawal
 # A 2027 schedule as the State Council might announce it (the real one is not published yet).
 SCHEDULE_2027 = YearSchedule(
     2027,
-    holidays=frozenset({date(2027, 1, 1), date(2027, 2, 8), date(2027, 2, 9), date(2027, 2, 10), date(2027, 2, 11), date(2027, 2, 12)}),
+    holidays=frozenset(
+        {date(2027, 1, 1), date(2027, 2, 8), date(2027, 2, 9), date(2027, 2, 10), date(2027, 2, 11), date(2027, 2, 12)}
+    ),
     makeup_workdays=frozenset({date(2027, 2, 6)}),
 )
 
 
 def schedule_2026_as_2037() -> YearSchedule:
-    s2026 = next(s for s in official_calendar()._years.values() if s.year == 2026)  # noqa: SLF001
+    s2026 = next(s for s in official_calendar()._years.values() if s.year == 2026)
     return YearSchedule(
         2037,
         frozenset(d.replace(year=2037) for d in s2026.holidays),
@@ -177,10 +179,14 @@ async def test_reminders_are_sent_once_each_and_not_again_on_replay(start: Start
 
     history = await run.handle.fetch_history()
     sent_before = len(world.sms)
-    await Replayer(workflows=[PermitApplicationWorkflow], data_converter=data_converter(settings_for_tests())).replay_workflow(history)
+    await Replayer(
+        workflows=[PermitApplicationWorkflow], data_converter=data_converter(settings_for_tests())
+    ).replay_workflow(history)
     assert len(world.sms) == sent_before
     scheduled = [
-        e for e in history.events if e.HasField("activity_task_scheduled_event_attributes")
+        e
+        for e in history.events
+        if e.HasField("activity_task_scheduled_event_attributes")
         and e.activity_task_scheduled_event_attributes.activity_type.name == "send_sms"
     ]
     assert len(scheduled) == len({s.idempotency_key for s in world.sms})
@@ -222,7 +228,11 @@ async def test_spring_festival_with_make_up_saturdays(env: WorkflowEnvironment, 
     world = FakeWorld(calendar=official_calendar().with_year(schedule_2026_as_2037()))
     run = await start(world)
     view = await accept_on(run, date(2037, 2, 13))
-    assert view["deadlines"]["insurance"] == {**view["deadlines"]["insurance"], "due_on": "2037-03-12", "provisional": False}
+    assert view["deadlines"]["insurance"] == {
+        **view["deadlines"]["insurance"],
+        "due_on": "2037-03-12",
+        "provisional": False,
+    }
     expected = official_calendar().add_working_days(date(2026, 2, 13), 15).due_on
     assert expected == date(2026, 3, 12)
     await run.handle.execute_update(PermitApplicationWorkflow.withdraw, Withdrawal())

@@ -6,19 +6,18 @@ import asyncio
 import dataclasses
 import itertools
 import os
-from pathlib import Path
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
-from temporalio.api.enums.v1 import EventType
-from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio import workflow
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import WorkflowHandle, WorkflowHistory, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
-from temporalio.workflow import NondeterminismError
 from temporalio.service import RPCError
-from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
+from temporalio.workflow import NondeterminismError
 
 from domain import errors
 from domain.calendar import end_of_day_cst
@@ -112,8 +111,14 @@ async def test_histories_cut_after_each_task_replay(path: str) -> None:
 
 def test_every_path_has_a_saved_history() -> None:
     assert {p.stem.partition("@")[0] for p in HISTORIES.glob(f"*@{HISTORY_VERSION}.json")} >= {
-        "online_completed", "window_pickup_completed", "supplement_loop_withdrawn", "rejected_preliminary",
-        "rejected_final_reverted", "withdrawn_after_usage_change", "expired_reverted", "business_refusal",
+        "online_completed",
+        "window_pickup_completed",
+        "supplement_loop_withdrawn",
+        "rejected_preliminary",
+        "rejected_final_reverted",
+        "withdrawn_after_usage_change",
+        "expired_reverted",
+        "business_refusal",
     }
 
 
@@ -134,9 +139,11 @@ async def test_a_projection_outlasting_its_workflow_task_replays(start) -> None:
     history = await run.handle.fetch_history()
     events = [e.event_type for e in history.events]
     heartbeats = [
-        i for i, kind in enumerate(events)
+        i
+        for i, kind in enumerate(events)
         if kind == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED
-        and next((k for k in events[i + 1:] if k not in COMMAND_EVENTS), None) == EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED
+        and next((k for k in events[i + 1 :] if k not in COMMAND_EVENTS), None)
+        == EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED
     ]
     assert heartbeats, "the slow projection should have outlasted its workflow task"
     await replay_each_cut(history)
@@ -258,11 +265,20 @@ async def test_online_happy_path_to_completed(start) -> None:
     assert final["permit"]["number"] == result.permit_number
     documents = {r.kind: r.data for r in run.world.documents.values()}
     assert documents["permit"] == {**final["permit"], "plate": mask_plate(PLATE), "owner": "张*"}
-    assert documents["vehicle_change_contact_form"]["plate"] == documents["usage_nature_feedback_form"]["plate"] == mask_plate(PLATE)
+    assert (
+        documents["vehicle_change_contact_form"]["plate"]
+        == documents["usage_nature_feedback_form"]["plate"]
+        == mask_plate(PLATE)
+    )
     assert final["status"] == "completed" and "awaiting_originals" in run.seen
-    assert {"ownership_verified", "accepted", "usage_nature_changed", "insurance_found", "permit_issued", "documents_delivered"} <= {
-        e["event"] for e in final["timeline"]
-    }
+    assert {
+        "ownership_verified",
+        "accepted",
+        "usage_nature_changed",
+        "insurance_found",
+        "permit_issued",
+        "documents_delivered",
+    } <= {e["event"] for e in final["timeline"]}
     assert not any(r.target_nature == "非营运" for _, r in run.world.calls if _ == "request_usage_change")
     assert run.world.projections[-1].view["status"] == "completed"
     await replay(run.handle, "online_completed")
@@ -288,13 +304,17 @@ async def test_supplement_loop_until_supplied(start) -> None:
     assert view["status"] == "supplement_requested"
     assert view["pending"] == [{"action": "submit_supplements", "actor": "applicant", "items": ["机动车登记证书"]}]
     with pytest.raises(WorkflowUpdateFailedError):
-        await run.handle.execute_update(PermitApplicationWorkflow.decide, Decision("preliminary_review", "approve", "transport_clerk"))
+        await run.handle.execute_update(
+            PermitApplicationWorkflow.decide, Decision("preliminary_review", "approve", "transport_clerk")
+        )
     back = await run.handle.execute_update(
         PermitApplicationWorkflow.submit_supplements, Supplements({"registration_certificate": "m3"})
     )
     assert back["status"] == "preliminary_review"
     await run.decide("preliminary_review", "request_supplement", "行驶证缺页", ["机动车行驶证"])
-    await run.handle.execute_update(PermitApplicationWorkflow.submit_supplements, Supplements({"driving_license": "m4"}))
+    await run.handle.execute_update(
+        PermitApplicationWorkflow.submit_supplements, Supplements({"driving_license": "m4"})
+    )
     accepted = await run.decide("preliminary_review")
     assert accepted["status"] == "awaiting_originals" and accepted["accepted_on"]
     events = [e["event"] for e in accepted["timeline"]]
@@ -340,7 +360,9 @@ async def test_withdrawal_after_usage_change_reverts_and_returns_originals(start
     final = await run.view()
     events = [e["event"] for e in final["timeline"]]
     assert events.index("withdrawn") < events.index("usage_nature_reverted") < events.index("originals_returned")
-    reversal_keys = [r.idempotency_key for n, r in run.world.calls if n == "request_usage_change" and r.target_nature == "非营运"]
+    reversal_keys = [
+        r.idempotency_key for n, r in run.world.calls if n == "request_usage_change" and r.target_nature == "非营运"
+    ]
     assert reversal_keys == [f"{run.handle.id}:usage-reversal"]
     with pytest.raises(RPCError):  # closed: the update finds no running workflow
         await run.handle.execute_update(PermitApplicationWorkflow.withdraw, Withdrawal())
@@ -390,7 +412,9 @@ async def test_business_refusal_rejects_without_retry(start) -> None:
     assert result.status == "rejected"
     assert world.names().count("verify_ownership") == 1
     closing = next(s.text for s in world.sms if s.idempotency_key.endswith("sms:closed"))
-    assert "申请人不是该车辆的登记所有人" in closing and "not the owner" not in closing  # said as the applicant reads it
+    assert (
+        "申请人不是该车辆的登记所有人" in closing and "not the owner" not in closing
+    )  # said as the applicant reads it
     await replay(run.handle, "business_refusal")
 
 
@@ -420,7 +444,9 @@ async def test_wrong_step_decision_is_refused_before_history(start) -> None:
     run = await start(FakeWorld())
     await run.reach("preliminary_review", step="preliminary_review")
     with pytest.raises(WorkflowUpdateFailedError) as refused:
-        await run.handle.execute_update(PermitApplicationWorkflow.decide, Decision("final_review", "approve", "transport_clerk"))
+        await run.handle.execute_update(
+            PermitApplicationWorkflow.decide, Decision("final_review", "approve", "transport_clerk")
+        )
     assert isinstance(refused.value.cause, ApplicationError)
     assert refused.value.cause.type == errors.NOT_AWAITING_THIS_STEP
     history = await run.handle.fetch_history()
