@@ -1,4 +1,5 @@
-"""Application statuses exactly as in the public API (API.md)."""
+"""The names the process speaks in, defined once: statuses, steps, pending actions and the
+states of the departments' jobs, exactly as the public API (API.md) spells them."""
 
 from enum import StrEnum
 
@@ -20,7 +21,6 @@ class Status(StrEnum):
 
 
 TERMINAL = frozenset({Status.COMPLETED, Status.REJECTED, Status.WITHDRAWN, Status.EXPIRED})
-OPEN = frozenset(Status) - TERMINAL
 
 
 class Step(StrEnum):
@@ -43,6 +43,54 @@ STEP_OUTCOMES: dict[Step, frozenset[Outcome]] = {
     Step.ORIGINALS_RECEIVED: frozenset({Outcome.APPROVE}),
     Step.FINAL_REVIEW: frozenset({Outcome.APPROVE, Outcome.REJECT}),
 }
+
+
+class PendingAction(StrEnum):
+    """What an open application waits for (the view's `pending[].action`)."""
+
+    COLLECT_SHARED_DATA = "collect_shared_data"
+    PRELIMINARY_REVIEW = "preliminary_review"
+    SUBMIT_SUPPLEMENTS = "submit_supplements"
+    SHIP_ORIGINALS = "ship_originals"
+    ORIGINALS_RECEIVED = "originals_received"
+    CHANGE_USAGE_NATURE = "change_usage_nature"
+    BUY_CARRIER_LIABILITY_INSURANCE = "buy_carrier_liability_insurance"
+    FINAL_REVIEW = "final_review"
+    DELIVER_DOCUMENTS = "deliver_documents"
+
+
+class Actor(StrEnum):
+    """Who acts: in the timeline, and as the one an application waits for."""
+
+    APPLICANT = "applicant"
+    TRANSPORT_CLERK = "transport_clerk"
+    SYSTEM = "system"
+    VEHICLE_ADMIN = "vehicle_admin"
+    INSURANCE = "insurance"
+    COURIER = "courier"
+
+
+class WarningLevel(StrEnum):
+    """The licensing decision's warning (行政许可法 art. 42): yellow before its due date, red after."""
+
+    NONE = "none"
+    YELLOW = "yellow"
+    RED = "red"
+
+
+class UsageChangeState(StrEnum):
+    """A usage-nature change job at the vehicle administration (PSB)."""
+
+    PENDING = "pending"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+
+class ShipmentState(StrEnum):
+    """A courier shipment."""
+
+    IN_TRANSIT = "in_transit"
+    DELIVERED = "delivered"
 
 
 class Channel(StrEnum):
