@@ -12,7 +12,6 @@ COPY store store
 COPY api api
 COPY workers workers
 COPY sandbox sandbox
-COPY devstack devstack
 # Bytecode at build time: the workflow sandbox imports the workflow module for every instance it creates.
 RUN pip install --no-cache-dir . \
     && python -m compileall -q config domain workflows activities adapters store api workers sandbox \

@@ -42,13 +42,13 @@ clean-data:
 
 .PHONY: bench chaos scale bench-inbox
 bench: $(STAMP)
-	$(PY) -m devstack.bench
+	$(PY) -m drills.bench
 
 chaos: $(STAMP)
-	$(PY) -m devstack.chaos
+	$(PY) -m drills.chaos
 
 scale: $(STAMP)
-	$(PY) -m devstack.scale
+	$(PY) -m drills.scale
 
 bench-inbox: $(STAMP)
-	$(PY) -m devstack.bench_inbox
+	$(PY) -m drills.bench_inbox

@@ -10,7 +10,7 @@ from collections import Counter
 
 import pytest
 
-from devstack.chaos import STEERS, Case, Drill, Records, Report, judge, run_drill
+from drills.chaos import STEERS, Case, Drill, Records, Report, judge, run_drill
 
 pytestmark = pytest.mark.timeout(400)
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from devstack.people import new_citizen, new_vehicle
+from drills.people import new_citizen, new_vehicle
 from domain.masking import mask_name, mask_plate
 from domain.signing import sign
 from tests.integration.conftest import PDF, PNG, Stack

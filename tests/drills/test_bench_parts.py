@@ -5,10 +5,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from devstack import scale
-from devstack.bare import share
-from devstack.bench import percentile
-from devstack.people import new_citizen, new_vehicle, unique_plate
+from drills import scale
+from drills.bare import share
+from drills.bench import percentile
+from drills.people import new_citizen, new_vehicle, unique_plate
 from domain.validators import validate_plate, validate_vin
 
 

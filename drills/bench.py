@@ -37,8 +37,8 @@ from rich.table import Table
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
-from devstack.bare import BarePlan, BareWorkflow
-from devstack.people import new_citizen, new_vehicle
+from drills.bare import BarePlan, BareWorkflow
+from drills.people import new_citizen, new_vehicle
 from devstack.processes import ROOT, LocalStack, client_limits, memory_mb
 
 N = int(os.environ.get("BENCH_N", "200"))
@@ -400,7 +400,7 @@ async def bench() -> dict[str, Any]:
         stack.start()
         bare_worker = stack.processes.start(
             "bare-worker",
-            [sys.executable, "-m", "devstack.bare", stack.temporal_address, "bench-bare"],
+            [sys.executable, "-m", "drills.bare", stack.temporal_address, "bench-bare"],
             dict(os.environ),
         )
         client = await Client.connect(stack.temporal_address)

@@ -30,8 +30,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from temporalio.client import Client
 
 from config import Settings
-from devstack.bench import PNG, Latencies, checked
-from devstack.people import new_citizen, new_vehicle
+from drills.bench import PNG, Latencies, checked
+from drills.people import new_citizen, new_vehicle
 from devstack.processes import ROOT, LocalStack, client_limits, memory_mb
 from workers.temporal import data_converter
 from workflows.permit_application import PermitApplicationWorkflow

@@ -39,7 +39,7 @@ import asyncpg
 import httpx
 from temporalio.client import Client, WorkflowExecutionStatus
 
-from devstack.people import new_citizen, new_vehicle
+from drills.people import new_citizen, new_vehicle
 from devstack.processes import ROOT, LocalStack, client_limits
 from domain.statuses import USAGE_PRIVATE as PRIVATE
 from domain.statuses import USAGE_RIDE_HAILING as RIDE_HAILING

@@ -4,7 +4,7 @@ It runs as many activities (and local activities), takes as many updates and sig
 application does, with empty bodies and Temporal's default data converter, so the
 difference to the real thing is what our own code costs on top of Temporal.
 
-`python -m devstack.bare ADDRESS TASK_QUEUE` runs its worker until SIGTERM.
+`python -m drills.bare ADDRESS TASK_QUEUE` runs its worker until SIGTERM.
 """
 
 from __future__ import annotations
