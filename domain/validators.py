@@ -16,6 +16,7 @@ from domain.districts import DISTRICTS
 
 __all__ = [
     "PROVINCE_ABBREVIATIONS",
+    "WENZHOU_PLATE_PATTERN",
     "ValidationFailure",
     "id_check_character",
     "is_local_plate",
@@ -155,6 +156,8 @@ _PLATE_BODY: Final = (
     r"|[0-9]{5}[DF])"  # large new-energy
 )
 _PLATE: Final = re.compile(rf"[{PROVINCE_ABBREVIATIONS}][A-Z]{_PLATE_BODY}")
+# A normalized Wenzhou plate, whole: the `pattern` of a plate filter (query parameters).
+WENZHOU_PLATE_PATTERN: Final = rf"^{WENZHOU_PLATE_PREFIX}{_PLATE_BODY}$"
 _PLATE_SEPARATORS: Final = re.compile(r"[\s·•]+")
 
 
