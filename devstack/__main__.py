@@ -14,8 +14,12 @@ import sys
 import time
 from pathlib import Path
 
+from pgserver.postgres_server import PostgresServer, get_server
+
 from config import get_settings
+from devstack import data_shape
 from devstack.processes import port_in_use, temporal_args, wait_for_port
+from workflows import WORKFLOW_SHAPE_VERSION
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / ".data"
@@ -32,13 +36,15 @@ def say(text: str) -> None:
 
 class Stack:
     def __init__(self) -> None:
-        self.procs: list[tuple[str, subprocess.Popen]] = []
-        self.pg = None
+        self.procs: list[tuple[str, subprocess.Popen[bytes]]] = []
+        self.pg: PostgresServer | None = None
         (DATA / "logs").mkdir(parents=True, exist_ok=True)
 
-    def start(self, name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen:
-        log = open(DATA / "logs" / f"{name}.log", "ab")
-        proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    def start(self, name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+        with open(DATA / "logs" / f"{name}.log", "ab") as log:  # the child keeps its own descriptor
+            proc = subprocess.Popen(
+                args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
         self.procs.append((name, proc))
         return proc
 
@@ -47,15 +53,12 @@ class Stack:
         if url:
             say("PostgreSQL: DATABASE_URL")
             return url
-        import pgserver
-
         say("PostgreSQL: embedded pgserver under .data/postgres")
-        self.pg = pgserver.get_server(DATA / "postgres", cleanup_mode="stop")
-        uri = self.pg.get_uri("postgres")
-        return uri
+        self.pg = get_server(DATA / "postgres", cleanup_mode="stop")
+        return str(self.pg.get_uri("postgres"))
 
     def stop(self) -> None:
-        for name, proc in reversed(self.procs):
+        for _, proc in reversed(self.procs):
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGTERM)
         for name, proc in reversed(self.procs):
@@ -76,6 +79,10 @@ def _interrupt(signum: int, frame: object) -> None:
 
 def main() -> None:
     settings = get_settings()
+    refused = data_shape.mismatch(DATA, WORKFLOW_SHAPE_VERSION)
+    if refused:
+        raise SystemExit(f"[make run] {refused}")
+    data_shape.record(DATA, WORKFLOW_SHAPE_VERSION)
     for port in (TEMPORAL_PORT, TEMPORAL_UI_PORT, SANDBOX_PORT, API_PORT):
         if port_in_use(port):
             raise SystemExit(f"port {port} is already in use; is another `make run` running?")
