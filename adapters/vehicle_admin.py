@@ -36,7 +36,9 @@ class HttpVehicleAdminClient(HttpDepartment):
     department = "PSB"
 
     async def get_vehicle(self, vin: str) -> VehicleRecord:
-        return await self._fetch(VehicleRecord, "GET", f"/psb/v1/vehicles/{segment(vin)}", action="the vehicle lookup")
+        return await self._fetch(
+            VehicleRecord, "GET", f"/vehicle-admin/v1/vehicles/{segment(vin)}", action="the vehicle lookup"
+        )
 
     async def request_usage_change(
         self,
@@ -51,7 +53,7 @@ class HttpVehicleAdminClient(HttpDepartment):
         return await self._fetch(
             UsageChangeJob,
             "POST",
-            "/psb/v1/usage-changes",
+            "/vehicle-admin/v1/usage-changes",
             action="the usage-nature change",
             json={
                 "vin": vin,
@@ -67,6 +69,6 @@ class HttpVehicleAdminClient(HttpDepartment):
         return await self._fetch(
             UsageChangeJob,
             "GET",
-            f"/psb/v1/usage-changes/{segment(job_id)}",
+            f"/vehicle-admin/v1/usage-changes/{segment(job_id)}",
             action="the usage-change status query",
         )

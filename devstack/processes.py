@@ -256,7 +256,7 @@ class LocalStack:
             **os.environ,
             "SANDBOX_PORT": str(self.sandbox_port),
             "SANDBOX_CALLBACK_BASE_URL": self.api_url,
-            "SANDBOX_PSB_DELAY_S": "0",
+            "SANDBOX_VEHICLE_ADMIN_DELAY_S": "0",
             "SANDBOX_COURIER_DELAY_S": "0",
             **self.sandbox_env,
         }

@@ -3,7 +3,7 @@
 A fresh stack of separate processes under `.data/chaos/` (dev server on a SQLite file, a
 private PostgreSQL, the sandbox, one worker, the API). CHAOS_M (default 100) applications
 are steered, in turn, to: completed, rejected at the preliminary review, rejected at the
-final review, withdrawn after the PSB changed the usage nature, and expired (the drill
+final review, withdrawn after the vehicle administration changed the usage nature, and expired (the drill
 deadline DRILL_INSURANCE_DEADLINE_S passes without a policy). Meanwhile:
 
 - the worker is SIGKILLed and started again every few seconds;
@@ -13,7 +13,7 @@ deadline DRILL_INSURANCE_DEADLINE_S passes without a policy). Meanwhile:
 
 Then it checks, from the sandbox's and the store's own records: the ending of each
 application; one permit number per completed application and none otherwise; one
-usage-nature change per application that reached PSB and one reversal per such
+usage-nature change per application that reached the vehicle administration and one reversal per such
 application that ended without a permit; one one-time-notice SMS per accepted
 application; one courier shipment per such application (the permit, or the originals
 back); an audit record for every action the API confirmed. The last line is
@@ -71,7 +71,7 @@ class Drill:
     postgres_down_s: float = 6.0
     error_rate: float = 0.3
     latency_ms: int = 200
-    insurance_deadline_s: float = 300.0  # long enough for the slowest PSB change under the faults
+    insurance_deadline_s: float = 300.0  # long enough for the slowest usage change under the faults
     concurrency: int = 50
     timeout_s: float = 1200.0
 
@@ -345,14 +345,14 @@ def judge(cases: list[Case], records: Records, report: Report) -> None:
             report.lost += 1
             report.problems.append(f"{case.steer}: {app} ended nowhere (store: {records.statuses.get(app or '')})")
             continue
-        reached_psb = case.steer != "rejected_preliminary"
+        reached_vehicle_admin = case.steer != "rejected_preliminary"
         expected = {
             "ending": ENDING[case.steer],
             "permits": int(case.steer == "completed"),
-            "changes": int(reached_psb),
-            "reversals": int(reached_psb and case.steer != "completed"),
-            "notices": int(reached_psb),
-            "shipments": int(reached_psb),  # the permit to the owner, or the originals back
+            "changes": int(reached_vehicle_admin),
+            "reversals": int(reached_vehicle_admin and case.steer != "completed"),
+            "notices": int(reached_vehicle_admin),
+            "shipments": int(reached_vehicle_admin),  # the permit to the owner, or the originals back
         }
         found = {
             "ending": records.statuses[app],
@@ -390,7 +390,11 @@ async def run_drill(drill: Drill, data_dir: Path, say=print) -> Report:
             "RATE_LIMIT_UPLOADS": "1000",
             "RATE_LIMIT_SUBMISSIONS": "1000",
         },
-        sandbox_env={"SANDBOX_PSB_DELAY_S": "0.5", "SANDBOX_COURIER_DELAY_S": "0.5", "SANDBOX_CALLBACK_BACKOFF_S": "1"},
+        sandbox_env={
+            "SANDBOX_VEHICLE_ADMIN_DELAY_S": "0.5",
+            "SANDBOX_COURIER_DELAY_S": "0.5",
+            "SANDBOX_CALLBACK_BACKOFF_S": "1",
+        },
     )
     postgres_down = asyncio.Event()
     try:

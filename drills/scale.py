@@ -1,12 +1,13 @@
 """`make scale`: many applications parked in `awaiting_insurance` on one worker.
 
 A fresh stack under `.data/scale/` with one worker. SCALE_N (default 20,000) window
-applications are submitted over HTTP and accepted by a clerk bot; PSB changes the usage
-nature at once, so each parks in `awaiting_insurance` with its timers (insurance deadline,
-reminders, decision clock) running. Then it reports the worker's RSS, the p99 of the
-application view, and, after a SIGKILL and a fresh worker, how long it takes until every
-application has resumed: each gets the signal a calendar load sends, and the new worker,
-with none of them in its cache, replays each whole history and projects it again.
+applications are submitted over HTTP and accepted by a clerk bot; the vehicle
+administration changes the usage nature at once, so each parks in `awaiting_insurance`
+with its timers (insurance deadline, reminders, decision clock) running. Then it reports
+the worker's RSS, the p99 of the application view, and, after a SIGKILL and a fresh
+worker, how long it takes until every application has resumed: each gets the signal a
+calendar load sends, and the new worker, with none of them in its cache, replays each
+whole history and projects it again.
 Results go to `.data/scale/results.json`.
 """
 

@@ -7,7 +7,7 @@ import httpx
 from fastapi import FastAPI
 
 from sandbox import control
-from sandbox.departments import courier, eid, inspection, insurance, miit, psb, sms, tax
+from sandbox.departments import courier, eid, inspection, insurance, miit, sms, tax, vehicle_admin
 from sandbox.errors import DepartmentError, department_error_handler
 from sandbox.runtime import Runtime
 from sandbox.settings import SandboxSettings
@@ -27,7 +27,7 @@ def create_app(settings: SandboxSettings | None = None) -> FastAPI:
                 settings,
                 StateStore(settings.state_file),
                 http,
-                deferred=(psb.USAGE_CHANGES, courier.DELIVERIES),
+                deferred=(vehicle_admin.USAGE_CHANGES, courier.DELIVERIES),
             )
             app.state.runtime = runtime
             runtime.resume()
@@ -38,18 +38,18 @@ def create_app(settings: SandboxSettings | None = None) -> FastAPI:
 
     app = FastAPI(
         title="Department sandbox",
-        description="Plays e-ID, PSB, tax, inspection, insurance, MIIT, courier and SMS.",
+        description="Plays e-ID, the vehicle administration, tax, inspection, insurance, MIIT, courier and SMS.",
         lifespan=lifespan,
     )
     app.add_exception_handler(DepartmentError, department_error_handler)
     for router in (
         eid.helpers,
-        psb.helpers,
+        vehicle_admin.helpers,
         insurance.helpers,
         sms.helpers,
         control.router,
         eid.router,
-        psb.router,
+        vehicle_admin.router,
         tax.router,
         inspection.router,
         insurance.router,

@@ -46,7 +46,7 @@ async def records(runtime: RuntimeDep) -> JSON:
     """What the departments did, for drills to check against: usage changes, shipments, SMS."""
     state = runtime.state
     return {
-        "usage_changes": [entry["view"] for entry in state.jobs.values()],
+        "usage_changes": [entry["view"] for entry in state.usage_changes.values()],
         "shipments": [entry["view"] for entry in state.shipments.values()],
         "sms": state.sms,
     }

@@ -17,7 +17,7 @@ class SandboxSettings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8001
     callback_base_url: str = "http://127.0.0.1:8000"
-    psb_delay_s: float = Field(default=2.0, ge=0)
+    vehicle_admin_delay_s: float = Field(default=2.0, ge=0)
     courier_delay_s: float = Field(default=3.0, ge=0)
     eid_token_ttl_s: float = Field(default=600.0, gt=0)
     state_file: Path | None = None

@@ -14,14 +14,14 @@ JSON = dict[str, Any]
 class SandboxState:
     """Everything the played departments remember.
 
-    Jobs and shipments are stored as ``{"view": <public document>, "due_at": <unix>,
+    Usage changes and shipments are stored as ``{"view": <public document>, "due_at": <unix>,
     "notified": <callback delivered>, ...}`` so that unfinished ones survive a restart.
     """
 
     eid_tokens: dict[str, JSON] = field(default_factory=dict)
     vehicles: dict[str, JSON] = field(default_factory=dict)
     policies: list[JSON] = field(default_factory=list)
-    jobs: dict[str, JSON] = field(default_factory=dict)
+    usage_changes: dict[str, JSON] = field(default_factory=dict)
     shipments: dict[str, JSON] = field(default_factory=dict)
     sms: list[JSON] = field(default_factory=list)
     idempotency: dict[str, JSON] = field(default_factory=dict)

@@ -193,7 +193,7 @@ class SandboxUnderTest:
     """An HTTP client on ``base_url``."""
 
 
-FAST = {"psb_delay_s": 0.2, "courier_delay_s": 0.2, "callback_backoff_s": 0.05}
+FAST = {"vehicle_admin_delay_s": 0.2, "courier_delay_s": 0.2, "callback_backoff_s": 0.05}
 
 
 @asynccontextmanager

@@ -4,6 +4,7 @@ import secrets
 
 from fastapi.responses import JSONResponse
 
+from domain.statuses import ShipmentState
 from sandbox.clock import now_iso
 from sandbox.common import LongText, StrictModel, Text
 from sandbox.errors import DepartmentError
@@ -47,7 +48,7 @@ def _pick_up(runtime: Runtime, shipment: ShipmentIn) -> JSON:
     view: JSON = {
         "tracking_number": f"SF{secrets.randbelow(10**12):012d}",
         "reference": shipment.reference,
-        "status": "in_transit",
+        "status": ShipmentState.IN_TRANSIT,
         "created_at": now_iso(),
         "delivered_at": None,
     }
@@ -58,8 +59,8 @@ def _pick_up(runtime: Runtime, shipment: ShipmentIn) -> JSON:
 
 def _deliver(_state: SandboxState, entry: JSON) -> JSON:
     view = entry["view"]
-    if view["status"] == "in_transit":
-        view.update(status="delivered", delivered_at=now_iso())
+    if view["status"] == ShipmentState.IN_TRANSIT:
+        view.update(status=ShipmentState.DELIVERED, delivered_at=now_iso())
     return {field: view[field] for field in CALLBACK_FIELDS}
 
 

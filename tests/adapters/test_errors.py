@@ -54,9 +54,9 @@ def ship(**overrides: Any) -> Call:
 
 CALLS: dict[str, tuple[str, Call]] = {
     "eid.verify": ("eid", lambda d: d.eid.verify("token")),
-    "vehicle_admin.get_vehicle": ("psb", lambda d: d.vehicle_admin.get_vehicle(VIN)),
-    "vehicle_admin.request_usage_change": ("psb", change_usage()),
-    "vehicle_admin.get_usage_change": ("psb", lambda d: d.vehicle_admin.get_usage_change("UC1")),
+    "vehicle_admin.get_vehicle": ("vehicle-admin", lambda d: d.vehicle_admin.get_vehicle(VIN)),
+    "vehicle_admin.request_usage_change": ("vehicle-admin", change_usage()),
+    "vehicle_admin.get_usage_change": ("vehicle-admin", lambda d: d.vehicle_admin.get_usage_change("UC1")),
     "tax.get_invoice": ("tax", lambda d: d.tax.get_invoice(VIN)),
     "tax.get_purchase_tax": ("tax", lambda d: d.tax.get_purchase_tax(VIN)),
     "inspection.get_report": ("inspection", lambda d: d.inspection.get_report(VIN)),
@@ -187,7 +187,7 @@ async def test_injected_5xx_is_retryable(sandbox: SandboxUnderTest, departments:
 
 
 async def test_timeout_is_retryable(sandbox: SandboxUnderTest) -> None:
-    await sandbox.control.set_fault("psb", latency_ms=500)
+    await sandbox.control.set_fault("vehicle-admin", latency_ms=500)
 
     async with Departments.http(sandbox.base_url, timeout=httpx.Timeout(0.1)) as departments:
         error = await failure_of(CALLS["vehicle_admin.get_vehicle"][1], departments)

@@ -89,7 +89,7 @@ async def stack(dev_server_env: WorkflowEnvironment, database_url: str, stack_ti
     sandbox_settings = SandboxSettings(
         state_file=None,
         callback_base_url=f"http://127.0.0.1:{api_port}",
-        psb_delay_s=0.3,
+        vehicle_admin_delay_s=0.3,
         courier_delay_s=0.3,
         callback_backoff_s=0.1,
     )

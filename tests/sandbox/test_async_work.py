@@ -1,4 +1,4 @@
-"""PSB jobs and courier shipments: delayed completion, signed callbacks, idempotency."""
+"""Usage changes at the vehicle administration and courier shipments: delayed completion, signed callbacks, idempotency."""
 
 import asyncio
 import json
@@ -51,9 +51,9 @@ async def assert_no_more_callbacks(sandbox: SandboxUnderTest) -> None:
 async def test_usage_change_completes_and_calls_back_signed(sandbox: SandboxUnderTest) -> None:
     await sandbox.control.add_vehicle()
 
-    accepted = await sandbox.client.post("/psb/v1/usage-changes", json=CHANGE)
+    accepted = await sandbox.client.post("/vehicle-admin/v1/usage-changes", json=CHANGE)
     job = accepted.json()
-    pending = (await sandbox.client.get(f"/psb/v1/usage-changes/{job['job_id']}")).json()
+    pending = (await sandbox.client.get(f"/vehicle-admin/v1/usage-changes/{job['job_id']}")).json()
     callback = await sandbox.inbox.next()
 
     assert accepted.status_code == 202
@@ -70,9 +70,9 @@ async def test_usage_change_completes_and_calls_back_signed(sandbox: SandboxUnde
         "driving_license_no": body["driving_license_no"],
     }
     assert body["completed_at"] and body["driving_license_no"]
-    done = (await sandbox.client.get(f"/psb/v1/usage-changes/{job['job_id']}")).json()
+    done = (await sandbox.client.get(f"/vehicle-admin/v1/usage-changes/{job['job_id']}")).json()
     assert done == {**job, **body}
-    vehicle = (await sandbox.client.get(f"/psb/v1/vehicles/{VEHICLE['vin']}")).json()
+    vehicle = (await sandbox.client.get(f"/vehicle-admin/v1/vehicles/{VEHICLE['vin']}")).json()
     assert vehicle["usage_nature"] == "预约出租客运"
 
 
@@ -80,8 +80,8 @@ async def test_usage_change_with_the_same_key_is_one_job(sandbox: SandboxUnderTe
     await sandbox.control.add_vehicle()
     headers = {"Idempotency-Key": "change-1"}
 
-    first = await sandbox.client.post("/psb/v1/usage-changes", json=CHANGE, headers=headers)
-    second = await sandbox.client.post("/psb/v1/usage-changes", json=CHANGE, headers=headers)
+    first = await sandbox.client.post("/vehicle-admin/v1/usage-changes", json=CHANGE, headers=headers)
+    second = await sandbox.client.post("/vehicle-admin/v1/usage-changes", json=CHANGE, headers=headers)
     await sandbox.inbox.next()
 
     assert second.status_code == first.status_code == 202
@@ -92,8 +92,8 @@ async def test_usage_change_with_the_same_key_is_one_job(sandbox: SandboxUnderTe
 async def test_usage_changes_without_a_key_are_distinct(sandbox: SandboxUnderTest) -> None:
     await sandbox.control.add_vehicle()
 
-    first = await sandbox.client.post("/psb/v1/usage-changes", json=CHANGE)
-    second = await sandbox.client.post("/psb/v1/usage-changes", json=CHANGE)
+    first = await sandbox.client.post("/vehicle-admin/v1/usage-changes", json=CHANGE)
+    second = await sandbox.client.post("/vehicle-admin/v1/usage-changes", json=CHANGE)
 
     assert first.json()["job_id"] != second.json()["job_id"]
 
@@ -117,7 +117,7 @@ async def test_usage_change_refusals(
     if vehicle is not None:
         await sandbox.control.add_vehicle(**vehicle)
 
-    response = await sandbox.client.post("/psb/v1/usage-changes", json={**CHANGE, **change})
+    response = await sandbox.client.post("/vehicle-admin/v1/usage-changes", json={**CHANGE, **change})
 
     assert response.status_code == status
     assert response.json()["error"] == error
@@ -128,13 +128,13 @@ async def test_usage_change_refusals(
 async def test_reversal_to_private_use_is_never_blocked(sandbox: SandboxUnderTest) -> None:
     await sandbox.control.add_vehicle(usage_nature="预约出租客运", flags=["unpaid_violations"])
 
-    response = await sandbox.client.post("/psb/v1/usage-changes", json={**CHANGE, "target_nature": "非营运"})
+    response = await sandbox.client.post("/vehicle-admin/v1/usage-changes", json={**CHANGE, "target_nature": "非营运"})
 
     assert response.status_code == 202
 
 
 async def test_unknown_usage_change(sandbox: SandboxUnderTest) -> None:
-    response = await sandbox.client.get("/psb/v1/usage-changes/UC0")
+    response = await sandbox.client.get("/vehicle-admin/v1/usage-changes/UC0")
 
     assert response.status_code == 404
 
@@ -194,9 +194,9 @@ async def test_idempotency_keys_are_per_service(sandbox: SandboxUnderTest) -> No
 async def test_a_refused_request_is_not_replayed(sandbox: SandboxUnderTest) -> None:
     headers = {"Idempotency-Key": "retry-after-fix"}
 
-    refused = await sandbox.client.post("/psb/v1/usage-changes", json=CHANGE, headers=headers)
+    refused = await sandbox.client.post("/vehicle-admin/v1/usage-changes", json=CHANGE, headers=headers)
     await sandbox.control.add_vehicle()
-    accepted = await sandbox.client.post("/psb/v1/usage-changes", json=CHANGE, headers=headers)
+    accepted = await sandbox.client.post("/vehicle-admin/v1/usage-changes", json=CHANGE, headers=headers)
 
     assert (refused.status_code, accepted.status_code) == (404, 202)
 
@@ -222,7 +222,7 @@ async def test_unreachable_callback_receiver_does_not_break_the_sandbox() -> Non
     settings = SandboxSettings(
         state_file=None,
         callback_base_url="http://127.0.0.1:9",
-        psb_delay_s=0,
+        vehicle_admin_delay_s=0,
         callback_attempts=2,
         callback_backoff_s=0,
     )
@@ -231,8 +231,8 @@ async def test_unreachable_callback_receiver_does_not_break_the_sandbox() -> Non
         httpx.AsyncClient(base_url=base_url) as client,
     ):
         await client.post("/sandbox/vehicles", json=VEHICLE)
-        job = (await client.post("/psb/v1/usage-changes", json=CHANGE)).json()
+        job = (await client.post("/vehicle-admin/v1/usage-changes", json=CHANGE)).json()
         await asyncio.sleep(0.2)
-        done = (await client.get(f"/psb/v1/usage-changes/{job['job_id']}")).json()
+        done = (await client.get(f"/vehicle-admin/v1/usage-changes/{job['job_id']}")).json()
 
     assert done["status"] == "completed"

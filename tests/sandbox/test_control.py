@@ -28,10 +28,10 @@ CHANGE = {
 
 async def test_full_error_rate_fails_only_that_department(sandbox: SandboxUnderTest) -> None:
     await sandbox.control.add_vehicle()
-    await sandbox.control.set_fault("psb", error_rate=1.0)
+    await sandbox.control.set_fault("vehicle-admin", error_rate=1.0)
 
-    failed = await sandbox.client.get(f"/psb/v1/vehicles/{VIN}")
-    failed_post = await sandbox.client.post("/psb/v1/usage-changes", json=CHANGE)
+    failed = await sandbox.client.get(f"/vehicle-admin/v1/vehicles/{VIN}")
+    failed_post = await sandbox.client.post("/vehicle-admin/v1/usage-changes", json=CHANGE)
     helper = await sandbox.client.post("/sandbox/vehicles", json=VEHICLE)
     other = await sandbox.client.get("/tax/v1/invoices", params={"vin": VIN})
 
@@ -66,8 +66,8 @@ async def test_faults_are_listed_and_cleared(sandbox: SandboxUnderTest) -> None:
 
 async def test_faults_are_validated(sandbox: SandboxUnderTest) -> None:
     unknown = await sandbox.client.put("/sandbox/faults/weather", json={"error_rate": 1})
-    too_high = await sandbox.client.put("/sandbox/faults/psb", json={"error_rate": 1.5})
-    negative = await sandbox.client.put("/sandbox/faults/psb", json={"latency_ms": -1})
+    too_high = await sandbox.client.put("/sandbox/faults/vehicle-admin", json={"error_rate": 1.5})
+    negative = await sandbox.client.put("/sandbox/faults/vehicle-admin", json={"latency_ms": -1})
 
     assert unknown.status_code == 404
     assert too_high.status_code == negative.status_code == 422
@@ -81,14 +81,14 @@ async def test_reset_forgets_everything(sandbox: SandboxUnderTest) -> None:
     reset = await sandbox.client.post("/sandbox/reset")
 
     assert reset.status_code == 204
-    assert (await sandbox.client.get(f"/psb/v1/vehicles/{VIN}")).status_code == 404
+    assert (await sandbox.client.get(f"/vehicle-admin/v1/vehicles/{VIN}")).status_code == 404
     assert (await sandbox.client.get("/sandbox/faults")).json() == {"faults": {}}
     assert await sandbox.control.sms(OWNER["phone"]) == []
 
 
 async def test_reset_cancels_pending_work(sandbox: SandboxUnderTest) -> None:
     await sandbox.control.add_vehicle()
-    await sandbox.client.post("/psb/v1/usage-changes", json=CHANGE)
+    await sandbox.client.post("/vehicle-admin/v1/usage-changes", json=CHANGE)
 
     await sandbox.control.reset()
     await asyncio.sleep(0.3)
@@ -112,7 +112,7 @@ async def test_state_survives_a_restart(tmp_path: Path) -> None:
         running_sandbox(settings) as base_url,
         httpx.AsyncClient(base_url=base_url) as client,
     ):
-        vehicle = await client.get(f"/psb/v1/vehicles/{VIN}")
+        vehicle = await client.get(f"/vehicle-admin/v1/vehicles/{VIN}")
         policies = await client.get("/insurance/v1/policies", params={"vin": VIN, "plate": policy["plate"]})
         messages = await SandboxControl(client).sms(OWNER["phone"])
         faults = (await client.get("/sandbox/faults")).json()
@@ -133,16 +133,16 @@ async def test_pending_work_completes_after_a_restart(tmp_path: Path) -> None:
         "contents": "网约车运输证",
     }
     headers = {"Idempotency-Key": "ship-1"}
-    delays = {"psb_delay_s": 0.3, "courier_delay_s": 0.3}
+    delays = {"vehicle_admin_delay_s": 0.3, "courier_delay_s": 0.3}
     async with running_sandbox_with_inbox(state_file=state_file, **delays) as sandbox:
         await sandbox.control.add_vehicle()
-        job = (await sandbox.client.post("/psb/v1/usage-changes", json=CHANGE)).json()
+        job = (await sandbox.client.post("/vehicle-admin/v1/usage-changes", json=CHANGE)).json()
         created = await sandbox.client.post("/courier/v1/shipments", json=shipment, headers=headers)
     await asyncio.sleep(0.3)
 
     async with running_sandbox_with_inbox(state_file=state_file) as sandbox:
         sources = {(await sandbox.inbox.next()).source for _ in range(2)}
-        done = (await sandbox.client.get(f"/psb/v1/usage-changes/{job['job_id']}")).json()
+        done = (await sandbox.client.get(f"/vehicle-admin/v1/usage-changes/{job['job_id']}")).json()
         replayed = await sandbox.client.post("/courier/v1/shipments", json=shipment, headers=headers)
 
     assert sources == {"vehicle-admin", "courier"}

@@ -52,16 +52,16 @@ async def test_vehicle_is_registered_with_defaults(sandbox: SandboxUnderTest) ->
         },
         "tax_records": True,
     }
-    psb = await sandbox.client.get(f"/psb/v1/vehicles/{VIN}")
-    assert psb.status_code == 200
-    assert psb.json() == VEHICLE
+    looked_up = await sandbox.client.get(f"/vehicle-admin/v1/vehicles/{VIN}")
+    assert looked_up.status_code == 200
+    assert looked_up.json() == VEHICLE
 
 
 async def test_vehicle_registration_replaces_the_same_vin(sandbox: SandboxUnderTest) -> None:
     await sandbox.control.add_vehicle()
     await sandbox.control.add_vehicle(model="特斯拉Model 3", seats=7)
 
-    record = (await sandbox.client.get(f"/psb/v1/vehicles/{VIN}")).json()
+    record = (await sandbox.client.get(f"/vehicle-admin/v1/vehicles/{VIN}")).json()
 
     assert (record["model"], record["seats"]) == ("特斯拉Model 3", 7)
 
@@ -74,7 +74,7 @@ async def test_vehicle_registration_validates_its_body(sandbox: SandboxUnderTest
 
 
 async def test_unknown_vehicle(sandbox: SandboxUnderTest) -> None:
-    response = await sandbox.client.get(f"/psb/v1/vehicles/{VIN}")
+    response = await sandbox.client.get(f"/vehicle-admin/v1/vehicles/{VIN}")
 
     assert response.status_code == 404
     assert response.json()["error"] == "vehicle_unknown"

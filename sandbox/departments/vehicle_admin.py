@@ -1,4 +1,4 @@
-"""PSB vehicle administration (车管所): vehicle records and changes of usage nature."""
+"""The vehicle administration (车管所, at the PSB): vehicle records and changes of usage nature."""
 
 import secrets
 from datetime import date, timedelta
@@ -7,7 +7,7 @@ from typing import Literal
 from fastapi.responses import JSONResponse
 from pydantic import Field
 
-from domain.statuses import USAGE_PRIVATE, USAGE_RIDE_HAILING
+from domain.statuses import USAGE_PRIVATE, USAGE_RIDE_HAILING, UsageChangeState
 from sandbox.clock import now_iso, today
 from sandbox.common import StrictModel, Text, UsageNature, Vin
 from sandbox.errors import DepartmentError
@@ -15,7 +15,7 @@ from sandbox.routing import IdempotencyKey, RuntimeDep, department_router, helpe
 from sandbox.runtime import Deferred, Runtime
 from sandbox.state import JSON, SandboxState
 
-router = department_router("psb", "/psb/v1")
+router = department_router("vehicle-admin", "/vehicle-admin/v1")
 helpers = helper_router()
 
 BLOCKING_FLAGS = frozenset({"mortgaged", "unpaid_violations", "scrapped", "seized"})
@@ -91,7 +91,7 @@ async def upsert_vehicle(vehicle: VehicleIn, runtime: RuntimeDep) -> JSON:
 
 @router.get("/vehicles/{vin}")
 async def get_vehicle(vin: str, runtime: RuntimeDep) -> JSON:
-    """The PSB's record of a vehicle."""
+    """The vehicle administration's record of a vehicle."""
     vehicle = runtime.state.vehicles.get(vin)
     if vehicle is None:
         raise _vehicle_unknown()
@@ -102,14 +102,14 @@ async def get_vehicle(vin: str, runtime: RuntimeDep) -> JSON:
 async def request_usage_change(
     change: UsageChangeIn, runtime: RuntimeDep, idempotency_key: IdempotencyKey = None
 ) -> JSONResponse:
-    """Accept a change of usage nature; it completes after ``psb_delay_s`` and calls back."""
-    return runtime.idempotent("psb", idempotency_key, 202, lambda: _start(runtime, change))
+    """Accept a change of usage nature; it completes after ``vehicle_admin_delay_s`` and calls back."""
+    return runtime.idempotent("vehicle-admin", idempotency_key, 202, lambda: _start(runtime, change))
 
 
 @router.get("/usage-changes/{job_id}")
 async def get_usage_change(job_id: str, runtime: RuntimeDep) -> JSON:
     """The state of a change of usage nature."""
-    entry = runtime.state.jobs.get(job_id)
+    entry = runtime.state.usage_changes.get(job_id)
     if entry is None:
         raise DepartmentError(404, "usage_change_unknown", "No such usage-change job.")
     view: JSON = entry["view"]
@@ -132,20 +132,20 @@ def _start(runtime: Runtime, change: UsageChangeIn) -> JSON:
         "vin": change.vin,
         "target_nature": change.target_nature,
         "reference": change.reference,
-        "status": "pending",
+        "status": UsageChangeState.PENDING,
         "requested_at": now_iso(),
         "completed_at": None,
         "driving_license_no": None,
     }
-    runtime.defer(USAGE_CHANGES, job["job_id"], job, runtime.settings.psb_delay_s)
+    runtime.defer(USAGE_CHANGES, job["job_id"], job, runtime.settings.vehicle_admin_delay_s)
     return job
 
 
 def _complete(state: SandboxState, entry: JSON) -> JSON:
     job = entry["view"]
-    if job["status"] == "pending":
+    if job["status"] == UsageChangeState.PENDING:
         job.update(
-            status="completed",
+            status=UsageChangeState.COMPLETED,
             completed_at=now_iso(),
             driving_license_no=f"3303{secrets.randbelow(10**8):08d}",
         )
@@ -155,4 +155,4 @@ def _complete(state: SandboxState, entry: JSON) -> JSON:
     return {field: job[field] for field in CALLBACK_FIELDS}
 
 
-USAGE_CHANGES = Deferred(source="vehicle-admin", entries=lambda state: state.jobs, finish=_complete)
+USAGE_CHANGES = Deferred(source="vehicle-admin", entries=lambda state: state.usage_changes, finish=_complete)
