@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -50,10 +51,14 @@ def current_principal(
 PrincipalDep = Annotated[Principal, Depends(current_principal)]
 
 
-def require(*roles: Role):
-    """A dependency admitting only the given roles (403 otherwise)."""
+def require(*roles: Role, principal_from: Callable[..., Principal] = current_principal) -> Any:
+    """A dependency admitting only the given roles (403 otherwise).
 
-    def check(principal: PrincipalDep) -> Principal:
+    The principal comes from the bearer token; the console passes its own source (the session cookie).
+    """
+
+    # Depends as a default, not in Annotated: a string annotation cannot name the local `principal_from`.
+    def check(principal: Principal = Depends(principal_from)) -> Principal:
         if principal.role not in roles:
             raise ApiError(403, "forbidden", f"this action is for: {', '.join(r.value for r in roles)}")
         return principal
