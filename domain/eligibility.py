@@ -25,7 +25,7 @@ class Policy:
 
     @classmethod
     def from_mapping(cls, data: dict[str, Any]) -> Policy:
-        vehicle, nev, inspection, psb = data["vehicle"], data["nev"], data["inspection"], data["psb"]
+        vehicle, nev, inspection = data["vehicle"], data["nev"], data["inspection"]
         return cls(
             max_seats=int(vehicle["max_seats"]),
             local_plate_prefix=str(vehicle["local_plate_prefix"]),
@@ -35,7 +35,7 @@ class Policy:
             min_range_km={k: int(v) for k, v in nev["min_range_km"].items()},
             inspection_must_pass=bool(inspection["must_pass"]),
             inspection_min_days_valid=int(inspection["min_days_valid"]),
-            blocking_flags=frozenset(psb["blocking_flags"]),
+            blocking_flags=frozenset(data["vehicle_admin"]["blocking_flags"]),
         )
 
 
@@ -106,7 +106,7 @@ def assess(facts: VehicleFacts, policy: Policy, on: date) -> list[Finding]:
         )
     blocking = sorted(policy.blocking_flags.intersection(facts.flags))
     if blocking:
-        fail("psb.blocking_flags", f"公安车管所登记的情形不允许变更使用性质：{'、'.join(blocking)}")
+        fail("vehicle_admin.blocking_flags", f"公安车管所登记的情形不允许变更使用性质：{'、'.join(blocking)}")
     return findings
 
 
