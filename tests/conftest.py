@@ -2,55 +2,22 @@
 
 from __future__ import annotations
 
-import base64
 import os
-import secrets
-import sys
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import asyncpg
 import pytest
-from temporalio.api.enums.v1 import IndexedValueType
-from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.testing import WorkflowEnvironment
 
-from config import Settings
+from tests.support_settings import production_settings, settings_for_tests
+from tests.support_temporal import BIN, register_search_attributes
 from workers.temporal import data_converter
 from workflows import search_attributes
 
-BIN = Path(sys.executable).parent
-
-
-def settings_for_tests(**overrides) -> Settings:
-    return Settings(app_env="test", **overrides)
-
-
-def production_settings() -> Settings:
-    """Production settings with strong, random secrets."""
-    return Settings(
-        app_env="production",
-        database_url="postgresql://db/permit",
-        auth_jwt_secret=secrets.token_urlsafe(48),
-        payload_keys="p1:" + base64.b64encode(os.urandom(32)).decode(),
-        callback_secret_vehicle_admin=secrets.token_urlsafe(32),
-        callback_secret_insurance=secrets.token_urlsafe(32),
-        callback_secret_courier=secrets.token_urlsafe(32),
-        data_digest_key=secrets.token_urlsafe(32),
-        data_keys="d1:" + base64.b64encode(os.urandom(32)).decode(),
-    )
-
-
-async def register_search_attributes(env: WorkflowEnvironment) -> None:
-    await env.client.operator_service.add_search_attributes(
-        AddSearchAttributesRequest(
-            namespace=env.client.namespace,
-            search_attributes={
-                key.name: IndexedValueType.ValueType(key.indexed_value_type) for key in search_attributes.ALL
-            },
-        )
-    )
+# Re-exported for modules that still import them from here; new code imports the support modules.
+__all__ = ["BIN", "production_settings", "register_search_attributes", "settings_for_tests"]
 
 
 @pytest.fixture(scope="session")

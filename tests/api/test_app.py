@@ -1,6 +1,6 @@
 from api.app import create_app
 from config import Settings
-from tests.conftest import production_settings
+from tests.support_settings import production_settings
 
 
 def paths(settings: Settings) -> set[str]:

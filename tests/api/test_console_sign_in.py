@@ -21,8 +21,8 @@ from api.app import create_app
 from api.auth import Principal, Role, issue_token, verify_token
 from api.console.session import SESSION_COOKIE
 from config import Settings
-from tests.conftest import production_settings
 from tests.support_sandbox import serving
+from tests.support_settings import production_settings
 
 IDP = "https://idp.example/authorize"
 KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)

@@ -2,7 +2,7 @@ import pytest
 from pydantic import ValidationError
 
 from config import Settings
-from tests.conftest import production_settings
+from tests.support_settings import production_settings
 
 
 def test_development_defaults_work_in_development() -> None:

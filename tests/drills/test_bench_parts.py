@@ -5,11 +5,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from domain.validators import validate_plate, validate_vin
 from drills import scale
 from drills.bare import share
 from drills.bench import percentile
 from drills.people import new_citizen, new_vehicle, unique_plate
-from domain.validators import validate_plate, validate_vin
 
 
 def test_percentiles_are_nearest_rank() -> None:

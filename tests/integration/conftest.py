@@ -19,8 +19,8 @@ from sandbox.app import create_app as create_sandbox_app
 from sandbox.settings import SandboxSettings
 from store.db import create_pool, migrate
 from store.repository import Store
-from tests.conftest import settings_for_tests
 from tests.support_sandbox import SandboxControl, bound_socket, serving
+from tests.support_settings import settings_for_tests
 from workers.main import build_worker
 from workflows.types import Timing
 

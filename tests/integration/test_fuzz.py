@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import BIN
 from tests.integration.conftest import Stack
 from tests.integration.test_http_api import new_citizen
+from tests.support_temporal import BIN
 
 pytestmark = pytest.mark.timeout(600)
 

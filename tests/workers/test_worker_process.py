@@ -17,7 +17,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.permit import PermitActivities
-from tests.conftest import settings_for_tests
+from tests.support_settings import settings_for_tests
 from tests.workflows.fakes import FakeWorld, application_input
 from workers.main import build_worker
 from workers.temporal import data_converter, runtime

@@ -11,7 +11,8 @@ from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from tests.conftest import BIN, register_search_attributes, settings_for_tests
+from tests.support_settings import settings_for_tests
+from tests.support_temporal import BIN, register_search_attributes
 from tests.workflows.fakes import FakeWorld, application_input
 from workers.temporal import data_converter
 from workflows.permit_application import PermitApplicationWorkflow

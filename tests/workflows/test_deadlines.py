@@ -23,7 +23,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 
 from domain.calendar import CST, YearSchedule, end_of_day_cst, official_calendar
-from tests.conftest import settings_for_tests
+from tests.support_settings import settings_for_tests
 from tests.workflows.fakes import FakeWorld
 from tests.workflows.support import Run, Starter, starting, time_skipping_server
 from workers.temporal import data_converter
