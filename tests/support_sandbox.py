@@ -182,6 +182,13 @@ class SandboxControl:
         messages: list[dict[str, Any]] = response.json()["messages"]
         return messages
 
+    async def records(self) -> dict[str, list[dict[str, Any]]]:
+        """What the departments did: ``usage_changes``, ``shipments`` and ``sms``."""
+        response = await self.client.get("/sandbox/records")
+        response.raise_for_status()
+        records: dict[str, list[dict[str, Any]]] = response.json()
+        return records
+
 
 @dataclass(frozen=True)
 class SandboxUnderTest:

@@ -1,6 +1,7 @@
 """Faults, reset and persistence of the sandbox."""
 
 import asyncio
+import json
 import time
 from pathlib import Path
 
@@ -23,6 +24,13 @@ CHANGE = {
     "owner_id_number": OWNER["id_number"],
     "target_nature": "预约出租客运",
     "reference": "APP-1",
+}
+SHIPMENT = {
+    "reference": "APP-1",
+    "recipient": OWNER["name"],
+    "phone": OWNER["phone"],
+    "address": "温州市鹿城区",
+    "contents": "网约车运输证",
 }
 
 
@@ -86,14 +94,23 @@ async def test_reset_forgets_everything(sandbox: SandboxUnderTest) -> None:
     assert await sandbox.control.sms(OWNER["phone"]) == []
 
 
-async def test_reset_cancels_pending_work(sandbox: SandboxUnderTest) -> None:
-    await sandbox.control.add_vehicle()
-    await sandbox.client.post("/vehicle-admin/v1/usage-changes", json=CHANGE)
+async def test_reset_cancels_pending_work() -> None:
+    # The shipment after the reset is due 0.2 s after the usage change before it: had the
+    # reset not cancelled the change, its callback would arrive first.
+    async with running_sandbox_with_inbox(vehicle_admin_delay_s=0.2, courier_delay_s=0.4) as sandbox:
+        await sandbox.control.add_vehicle()
+        cancelled = await sandbox.client.post("/vehicle-admin/v1/usage-changes", json=CHANGE)
 
-    await sandbox.control.reset()
-    await asyncio.sleep(0.3)
+        await sandbox.control.reset()
+        shipped = await sandbox.client.post("/courier/v1/shipments", json=SHIPMENT)
+        callback = await sandbox.inbox.next()
+        records = await sandbox.control.records()
 
+    assert cancelled.status_code == 202 and shipped.status_code == 201
+    assert callback.source == "courier"
+    assert json.loads(callback.body)["tracking_number"] == shipped.json()["tracking_number"]
     assert sandbox.inbox.empty()
+    assert records["usage_changes"] == []
 
 
 async def test_state_survives_a_restart(tmp_path: Path) -> None:
@@ -125,25 +142,18 @@ async def test_state_survives_a_restart(tmp_path: Path) -> None:
 
 async def test_pending_work_completes_after_a_restart(tmp_path: Path) -> None:
     state_file = tmp_path / "sandbox.json"
-    shipment = {
-        "reference": "APP-1",
-        "recipient": OWNER["name"],
-        "phone": OWNER["phone"],
-        "address": "温州市鹿城区",
-        "contents": "网约车运输证",
-    }
     headers = {"Idempotency-Key": "ship-1"}
     delays = {"vehicle_admin_delay_s": 0.3, "courier_delay_s": 0.3}
     async with running_sandbox_with_inbox(state_file=state_file, **delays) as sandbox:
         await sandbox.control.add_vehicle()
         job = (await sandbox.client.post("/vehicle-admin/v1/usage-changes", json=CHANGE)).json()
-        created = await sandbox.client.post("/courier/v1/shipments", json=shipment, headers=headers)
+        created = await sandbox.client.post("/courier/v1/shipments", json=SHIPMENT, headers=headers)
     await asyncio.sleep(0.3)
 
     async with running_sandbox_with_inbox(state_file=state_file) as sandbox:
         sources = {(await sandbox.inbox.next()).source for _ in range(2)}
         done = (await sandbox.client.get(f"/vehicle-admin/v1/usage-changes/{job['job_id']}")).json()
-        replayed = await sandbox.client.post("/courier/v1/shipments", json=shipment, headers=headers)
+        replayed = await sandbox.client.post("/courier/v1/shipments", json=SHIPMENT, headers=headers)
 
     assert sources == {"vehicle-admin", "courier"}
     assert done["status"] == "completed"
