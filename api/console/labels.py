@@ -4,9 +4,20 @@ from __future__ import annotations
 
 from typing import Final
 
+from api.auth import Role
 from domain import errors
 from domain.documents import TITLES
-from domain.statuses import Outcome, Status, Step
+from domain.statuses import (
+    Actor,
+    Channel,
+    DeliveryMethod,
+    MaterialKind,
+    Outcome,
+    PendingAction,
+    Status,
+    Step,
+    WarningLevel,
+)
 
 DOCUMENTS: Final[dict[str, str]] = TITLES  # the documents' own titles
 
@@ -28,37 +39,41 @@ STATUSES: Final[dict[str, str]] = {
 
 # The pending action (`pending[].action`, the inbox's `step` filter).
 ACTIONS: Final[dict[str, str]] = {
-    "collect_shared_data": "共享数据核验",
-    "preliminary_review": "初审",
-    "submit_supplements": "申请人补正材料",
-    "ship_originals": "申请人寄送原件",
-    "originals_received": "确认收到原件",
-    "change_usage_nature": "车管所变更使用性质",
-    "buy_carrier_liability_insurance": "申请人投保承运人责任险",
-    "final_review": "审核发证",
-    "deliver_documents": "寄递证件",
+    PendingAction.COLLECT_SHARED_DATA: "共享数据核验",
+    PendingAction.PRELIMINARY_REVIEW: "初审",
+    PendingAction.SUBMIT_SUPPLEMENTS: "申请人补正材料",
+    PendingAction.SHIP_ORIGINALS: "申请人寄送原件",
+    PendingAction.ORIGINALS_RECEIVED: "确认收到原件",
+    PendingAction.CHANGE_USAGE_NATURE: "车管所变更使用性质",
+    PendingAction.BUY_CARRIER_LIABILITY_INSURANCE: "申请人投保承运人责任险",
+    PendingAction.FINAL_REVIEW: "审核发证",
+    PendingAction.DELIVER_DOCUMENTS: "寄递证件",
 }
 
 ACTORS: Final[dict[str, str]] = {
-    "system": "系统",
-    "applicant": "申请人",
-    "transport_clerk": "审批员",
-    "vehicle_admin": "车管所",
-    "insurance": "保险平台",
-    "courier": "快递",
+    Actor.SYSTEM: "系统",
+    Actor.APPLICANT: "申请人",
+    Actor.TRANSPORT_CLERK: "审批员",
+    Actor.VEHICLE_ADMIN: "车管所",
+    Actor.INSURANCE: "保险平台",
+    Actor.COURIER: "快递",
 }
 
-ROLES: Final[dict[str, str]] = {"transport_clerk": "审批员", "supervisor": "科室负责人"}
+ROLES: Final[dict[str, str]] = {Role.TRANSPORT_CLERK: "审批员", Role.SUPERVISOR: "科室负责人"}
 
-CHANNELS: Final[dict[str, str]] = {"online": "网上申请", "window": "综合窗口"}
-DELIVERY: Final[dict[str, str]] = {"mail": "快递寄送", "pickup": "窗口自取"}
+CHANNELS: Final[dict[str, str]] = {Channel.ONLINE: "网上申请", Channel.WINDOW: "综合窗口"}
+DELIVERY: Final[dict[str, str]] = {DeliveryMethod.MAIL: "快递寄送", DeliveryMethod.PICKUP: "窗口自取"}
 
 MATERIALS: Final[dict[str, str]] = {
-    "registration_certificate": "机动车登记证书",
-    "driving_license": "机动车行驶证",
+    MaterialKind.REGISTRATION_CERTIFICATE: "机动车登记证书",
+    MaterialKind.DRIVING_LICENSE: "机动车行驶证",
 }
 
-WARNINGS: Final[dict[str, str]] = {"none": "正常", "yellow": "临近期限", "red": "已超期"}
+WARNINGS: Final[dict[str, str]] = {
+    WarningLevel.NONE: "正常",
+    WarningLevel.YELLOW: "临近期限",
+    WarningLevel.RED: "已超期",
+}
 
 EVENTS: Final[dict[str, str]] = {
     "submitted": "提交申请",
@@ -132,4 +147,10 @@ REFUSALS: Final[dict[str, str]] = {
     "not_found": "没有找到该申请，或它不属于您所在的区县。",
     "forbidden": "您的角色不能进行此操作。",
     "no_longer_held": "已结束申请的个人信息不再完整保存。",
+}
+
+# A role refused by a page's `require(...)`, by the page (the route's name); REFUSALS["forbidden"] otherwise.
+FORBIDDEN: Final[dict[str, str]] = {
+    "take_decision": "只有审批员可以作出审批决定。",
+    "read_supervision": "此页面仅供科室负责人查看。",
 }

@@ -299,7 +299,11 @@ async def test_reject_without_reason_and_supplement_without_items_are_422_naming
             "items": "机动车行驶证（清晰扫描件）\n\n机动车登记证书第二页\n",
         },
     )
-    assert asked.status_code == 303
+    assert asked.status_code == 200
+    assert "已完成：一次性告知补正" in asked.text
+    # The page is the workflow's answer to the decision, not a projection read before it.
+    assert re.search(r'id="status"><span class="status status-supplement_requested">', asked.text), asked.text
+    assert "待补正材料：机动车行驶证（清晰扫描件）、机动车登记证书第二页" in asked.text
     view = (await stack.api.get(f"/v1/applications/{application.application_id}", headers=clerk_headers)).json()
     assert view["status"] == "supplement_requested"
     assert view["pending"][0]["items"] == ["机动车行驶证（清晰扫描件）", "机动车登记证书第二页"]

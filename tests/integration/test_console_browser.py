@@ -166,13 +166,17 @@ async def test_a_clerk_finds_and_accepts_an_application(page, stack: Stack) -> N
     assert await page.locator("#reason-reject").get_attribute("aria-invalid") == "true"
     assert await page.locator("#status").inner_text() == "待初审"
 
-    async with page.expect_navigation(url=re.compile(r"\?done=preliminary_review\.approve$")):
+    async with page.expect_response(lambda r: r.url.endswith("/decisions")) as accepted_page:
         await page.get_by_role("button", name="受理（初审通过）").click()
+    assert (await accepted_page.value).status == 200
+    # The page answering the decision puts the application's own address back: a reload reads, never re-posts.
+    await page.wait_for_url(f"**/console/applications/{mine.application_id}")
     assert "已完成：受理（初审通过）" in await page.get_by_role("status").inner_text()
     assert await page.locator("#status").inner_text() == "待收原件"
     # The acceptance documents follow the decision; once issued, the page links them.
     await stack.wait_for(mine.application_id, clerk, "awaiting_originals", with_documents=True)
-    await page.reload()
+    reloaded = await page.reload()
+    assert reloaded is not None and reloaded.request.method == "GET" and reloaded.status == 200
     assert await page.get_by_role("link", name=re.compile("联办确认单")).count() == 1
 
 
@@ -187,7 +191,8 @@ async def test_a_post_without_the_csrf_token_is_refused(page, stack: Stack) -> N
     assert forged.status == 403
     token = await page.locator("form.decision-approve input[name=csrf_token]").input_value()
     genuine = await page.request.post(url, form={**decision, "csrf_token": token}, max_redirects=0)
-    assert genuine.status == 303  # the same request with the session's token goes through
+    assert genuine.status == 200  # the same request with the session's token goes through
+    assert "已完成：受理（初审通过）" in await genuine.text()
 
 
 def contrast(foreground: list[float], background: list[float]) -> float:

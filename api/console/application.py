@@ -1,0 +1,158 @@
+"""The application page: what it waits for, deadlines, materials, documents, timeline, and the
+clerk's decision forms; the scans and documents it links to."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Any
+
+from fastapi import Form, Request, Response
+from pydantic import TypeAdapter, ValidationError
+
+from api import service
+from api.auth import Principal, Role
+from api.console import labels
+from api.console.rendering import page, refusal
+from api.console.security import CsrfChecked, console_router, staff
+from api.deps import ResourcesDep, application_for
+from api.errors import ApiError
+from api.routers.documents import verify_url
+from api.schemas import DecisionIn
+from domain.documents import render_pdf
+from domain.statuses import STEP_OUTCOMES, Outcome, Step
+
+router = console_router()
+
+OUTCOME_ORDER = (Outcome.APPROVE, Outcome.REQUEST_SUPPLEMENT, Outcome.REJECT)
+CLERK = staff(Role.TRANSPORT_CLERK)
+STAFF = staff(Role.TRANSPORT_CLERK, Role.SUPERVISOR)
+
+
+async def _application_page(
+    request: Request,
+    resources: ResourcesDep,
+    principal: Principal,
+    view: dict[str, Any],
+    status: int = 200,
+    **extra: Any,
+) -> Response:
+    """The page of an application as `view` shows it, with the decisions its step admits."""
+    materials = []
+    for item in view.get("materials", []):
+        material = await resources.store.get_material(item["material_id"])
+        materials.append(
+            {
+                **item,
+                "content_type": material.content_type if material else None,
+                "size": material.size if material else None,
+            }
+        )
+    step = view.get("step")
+    outcomes = [o for o in OUTCOME_ORDER if step in STEP_OUTCOMES and o in STEP_OUTCOMES[Step(step)]]
+    context = {
+        "principal": principal,
+        "view": view,
+        "materials": materials,
+        "outcomes": outcomes if principal.role == Role.TRANSPORT_CLERK else [],
+        "notice": None,
+        "error": None,
+        "problems": {},
+        "form": {},
+        **extra,
+    }
+    return page(request, "application.html", context, status)
+
+
+async def _current_page(
+    request: Request, resources: ResourcesDep, principal: Principal, application_id: str, status: int, **extra: Any
+) -> Response:
+    """The application as last projected: after a refusal, what it waits for now."""
+    row = await application_for(resources, principal, application_id)
+    return await _application_page(
+        request, resources, principal, await service.current_view(resources, row), status, **extra
+    )
+
+
+@router.get("/applications/{application_id}")
+async def read_application(
+    application_id: str, request: Request, resources: ResourcesDep, principal: Principal = STAFF
+) -> Response:
+    """The application: what it waits for, deadlines, materials, documents, timeline, decision forms."""
+    return await _current_page(request, resources, principal, application_id, 200)
+
+
+@router.post("/applications/{application_id}/decisions")
+async def take_decision(
+    application_id: str,
+    request: Request,
+    resources: ResourcesDep,
+    principal: Principal = CLERK,
+    _: None = CsrfChecked,
+    step: Annotated[str, Form()] = "",
+    outcome: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form()] = "",
+    items: Annotated[str, Form()] = "",
+) -> Response:
+    """A decision at the step the application waits for (the API's schema, service and rules); the page
+    shows the application as the workflow answers the decision."""
+    row = await application_for(resources, principal, application_id)
+    form: dict[str, Any] = {"step": step, "outcome": outcome, "reason": reason.strip()}
+    if outcome == Outcome.REQUEST_SUPPLEMENT:
+        form["items"] = [line.strip() for line in items.splitlines() if line.strip()]
+    entered = {**form, "items": items}
+    try:
+        body = TypeAdapter(DecisionIn).validate_python(form)
+    except ValidationError as err:
+        problems = _decision_problems(err)
+        error = "未能提交：" + "；".join(problems.values())
+        return await _current_page(
+            request, resources, principal, application_id, 422, problems=problems, form=entered, error=error
+        )
+    try:
+        view = await service.decide(resources, principal, row, body, request.client.host if request.client else None)
+    except ApiError as err:
+        return await _current_page(
+            request, resources, principal, application_id, err.status, error=refusal(err), form=entered
+        )
+    notice = labels.OUTCOMES[(body.step, body.outcome)]
+    return await _application_page(request, resources, principal, view, notice=notice)
+
+
+def _decision_problems(err: ValidationError) -> dict[str, str]:
+    """The first problem of each field, in Chinese, keyed by the field's name."""
+    problems: dict[str, str] = {}
+    for error in err.errors():
+        loc = [str(part) for part in error["loc"]]
+        field = next((part for part in reversed(loc) if part in labels.FIELDS), "outcome")
+        kind = error["type"]
+        if field == "reason":
+            text = "理由最多 500 字" if kind == "string_too_long" else "驳回或要求补正时必须填写理由"
+        elif field == "items":
+            text = "请逐行列出需要补正的材料（1–20 项，每项不超过 100 字）"
+        else:
+            text = "请选择当前环节可作出的决定"
+        problems.setdefault(field, text)
+    return problems
+
+
+@router.get("/applications/{application_id}/materials/{material_id}")
+async def read_material(
+    application_id: str, material_id: str, resources: ResourcesDep, principal: Principal = STAFF
+) -> Response:
+    """A scan the application was submitted with, for preview."""
+    row = await application_for(resources, principal, application_id)
+    view = await service.current_view(resources, row)
+    content_type, content = await service.material_of(resources, view, material_id)
+    return Response(content, media_type=content_type, headers={"Content-Disposition": "inline"})
+
+
+@router.get("/documents/{document_id}")
+async def read_document(
+    document_id: str, request: Request, resources: ResourcesDep, principal: Principal = STAFF
+) -> Response:
+    """A document of an application as PDF."""
+    document = await service.document_for(resources, principal, document_id)
+    pdf = await asyncio.to_thread(render_pdf, document, verify_url(request, resources, document_id))
+    return Response(
+        pdf, media_type="application/pdf", headers={"Content-Disposition": f'inline; filename="{document_id}.pdf"'}
+    )

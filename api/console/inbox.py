@@ -1,0 +1,79 @@
+"""The inbox: the district's applications, with filters, warning badges and due dates."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+from urllib.parse import urlencode
+
+from fastapi import Query, Request, Response
+from pydantic import BeforeValidator
+
+from api import service
+from api.auth import Principal, Role
+from api.console.rendering import page
+from api.console.security import console_router, staff
+from api.deps import ResourcesDep
+from domain.districts import DISTRICTS, covers
+from domain.statuses import Channel, PendingAction, Status, WarningLevel
+from domain.validators import WENZHOU_PLATE_PATTERN
+from store.repository import InboxQuery
+
+router = console_router()
+
+PAGE_SIZE = 20
+
+
+def _blank_is_none(value: object) -> object:
+    return None if value == "" else value
+
+
+BlankIsNone = BeforeValidator(_blank_is_none)  # an empty filter of the form means no filter
+
+
+@router.get("/inbox")
+async def read_inbox(
+    request: Request,
+    resources: ResourcesDep,
+    principal: Principal = staff(Role.TRANSPORT_CLERK, Role.SUPERVISOR),
+    status: Annotated[Status | None, BlankIsNone] = None,
+    step: Annotated[PendingAction | None, BlankIsNone] = None,
+    channel: Annotated[Channel | None, BlankIsNone] = None,
+    warning: Annotated[WarningLevel | None, BlankIsNone] = None,
+    district: Annotated[str | None, BlankIsNone, Query(pattern=r"^\d{6}$")] = None,
+    plate: Annotated[str | None, BlankIsNone, Query(pattern=WENZHOU_PLATE_PATTERN)] = None,
+    sort: Literal["submitted", "decision_due", "insurance_due"] = "submitted",
+    page_number: Annotated[int, Query(alias="page", ge=1, le=10_000)] = 1,
+) -> Response:
+    """The district's applications, with filters, warning badges and due dates."""
+    query = InboxQuery(
+        **service.inbox_scope(principal, district),
+        status=status,
+        step=step,
+        channel=channel,
+        warning_level=warning,
+        plate=plate,
+        sort=sort,
+        page=page_number,
+        page_size=PAGE_SIZE,
+    )
+    items, total = await resources.store.list_applications(query)
+    filters = {
+        "status": status,
+        "step": step,
+        "channel": channel,
+        "warning": warning,
+        "district": district,
+        "plate": plate,
+        "sort": sort,
+    }
+    context = {
+        "principal": principal,
+        "items": items,
+        "total": total,
+        "page": page_number,
+        "pages": max(1, -(-total // PAGE_SIZE)),
+        "filters": filters,
+        "query_for": lambda n: urlencode({**{k: v for k, v in filters.items() if v}, "page": n}),
+        "visible_districts": {code: name for code, name in DISTRICTS.items() if covers(principal.district or "", code)},
+    }
+    return page(request, "inbox.html", context)

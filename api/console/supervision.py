@@ -1,0 +1,45 @@
+"""The supervisor's page: licensing decisions overdue or soon due, and insurance soon due."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from fastapi import Request, Response
+
+from api import service
+from api.auth import Principal, Role
+from api.console.rendering import page
+from api.console.security import console_router, staff
+from api.deps import ResourcesDep
+from domain.calendar import CST
+from domain.statuses import Status, WarningLevel
+from store.repository import InboxQuery
+
+router = console_router()
+
+SECTION_LIMIT = 100
+INSURANCE_SOON_DAYS = 7
+
+
+@router.get("/supervision")
+async def read_supervision(
+    request: Request, resources: ResourcesDep, principal: Principal = staff(Role.SUPERVISOR)
+) -> Response:
+    """The supervisor's page: decisions overdue or soon due, and insurance soon due."""
+    scope = service.inbox_scope(principal, None)
+    today = datetime.now(CST).date()
+    queries = {
+        "overdue": InboxQuery(**scope, warning_level=WarningLevel.RED, sort="decision_due", page_size=SECTION_LIMIT),
+        "soon": InboxQuery(**scope, warning_level=WarningLevel.YELLOW, sort="decision_due", page_size=SECTION_LIMIT),
+        "insurance": InboxQuery(
+            **scope,
+            status=Status.AWAITING_INSURANCE,
+            due="insurance",
+            due_to=today + timedelta(days=INSURANCE_SOON_DAYS),
+            sort="insurance_due",
+            page_size=SECTION_LIMIT,
+        ),
+    }
+    sections = {name: await resources.store.list_applications(query) for name, query in queries.items()}
+    context = {"principal": principal, "sections": sections, "today": today, "insurance_days": INSURANCE_SOON_DAYS}
+    return page(request, "supervision.html", context)
