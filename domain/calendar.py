@@ -11,6 +11,7 @@ year says so.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
@@ -137,14 +138,10 @@ def schedules_from_dates(holidays: Iterable[date], workdays: Iterable[date]) -> 
     return [YearSchedule(year, frozenset(off), frozenset(on)) for year, (off, on) in sorted(by_year.items())]
 
 
-_official: WorkingDayCalendar | None = None
-
-
+@functools.cache
 def official_calendar() -> WorkingDayCalendar:
-    global _official
-    if _official is None:
-        _official = WorkingDayCalendar(official_schedules())
-    return _official
+    """The calendar of the published schedules, built once."""
+    return WorkingDayCalendar(official_schedules())
 
 
 def schedule_from_mapping(year: int, data: Mapping[str, Iterable[str]]) -> YearSchedule:

@@ -31,4 +31,4 @@ def covers(principal_district: str, district: str) -> bool:
     """
     if district not in DISTRICTS:
         return False
-    return principal_district == CITY_CODE or principal_district == district
+    return principal_district in (CITY_CODE, district)

@@ -30,7 +30,7 @@ def _coerce(value: object) -> str:
         return value
     try:
         return str(value)
-    except Exception:
+    except Exception:  # noqa: BLE001 - an object's __str__ may raise anything, and a masker never raises
         return ""
 
 
@@ -140,5 +140,5 @@ def mask_text(value: str | None) -> str:
         return ""
     try:
         return _SENSITIVE.sub(_mask_match, text)
-    except Exception:
+    except ValueError:  # a VIN check digit refused: hide everything rather than leak
         return _STAR * len(text)

@@ -58,7 +58,7 @@ def id_check_character(first17: str) -> str:
     """The ISO 7064 MOD 11-2 check character for the first 17 digits of an ID number."""
     if not _ID_DIGITS17.fullmatch(first17):
         raise ValidationFailure("id_number.format", "ID number must start with 17 digits (GB 11643-1999)")
-    total = sum(int(digit) * weight for digit, weight in zip(first17, _ID_WEIGHTS))
+    total = sum(int(digit) * weight for digit, weight in zip(first17, _ID_WEIGHTS, strict=True))
     return _ID_CHECK_MAP[total % 11]
 
 
@@ -104,11 +104,11 @@ def validate_id_number(value: str, *, today: date | None = None) -> str:
 
 _VIN_VALUES: Final = {
     **{str(digit): digit for digit in range(10)},
-    **dict(zip("ABCDEFGH", range(1, 9))),
-    **dict(zip("JKLMN", range(1, 6))),
+    **dict(zip("ABCDEFGH", range(1, 9), strict=True)),
+    **dict(zip("JKLMN", range(1, 6), strict=True)),
     "P": 7,
     "R": 9,
-    **dict(zip("STUVWXYZ", range(2, 10))),
+    **dict(zip("STUVWXYZ", range(2, 10), strict=True)),
 }
 _VIN_WEIGHTS: Final = (8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2)
 _VIN_SHAPE: Final = re.compile(r"[A-HJ-NPR-Z0-9]{17}")
@@ -130,7 +130,7 @@ def _normalize_vin(value: str) -> str:
 def vin_check_digit(vin17: str) -> str:
     """The check digit (0-9 or X) due at position 9 of a 17-character VIN."""
     vin = _normalize_vin(vin17)
-    remainder = sum(_VIN_VALUES[char] * weight for char, weight in zip(vin, _VIN_WEIGHTS)) % 11
+    remainder = sum(_VIN_VALUES[char] * weight for char, weight in zip(vin, _VIN_WEIGHTS, strict=True)) % 11
     return "X" if remainder == 10 else str(remainder)
 
 

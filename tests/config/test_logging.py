@@ -44,6 +44,6 @@ def test_every_source_is_masked_and_json(captured: io.StringIO) -> None:
     for secret in (ID_NUMBER, PHONE, VIN, PLATE):
         assert secret not in text
     records = lines(captured)
-    assert [r["event"] for r in records][0] == "application.submitted"
+    assert records[0]["event"] == "application.submitted"
     assert records[0]["phone"] == "138****8000"
     assert "ValueError" in records[-1]["exception"]

@@ -43,7 +43,7 @@ def reference_id_check(first17: str) -> str:
 def reference_vin_check(vin: str) -> str:
     """ISO 3779 check digit, with the transliteration read off a positional table."""
     table = "0123456789.ABCDEFGH..JKLMN.P.R..STUVWXYZ"
-    total = sum(table.index(c) % 10 * w for c, w in zip(vin, VIN_WEIGHTS))
+    total = sum(table.index(c) % 10 * w for c, w in zip(vin, VIN_WEIGHTS, strict=True))
     return "X" if total % 11 == 10 else str(total % 11)
 
 

@@ -81,7 +81,7 @@ async def test_two_workers_on_one_task_queue_share_the_load(dev_server_env: Work
             activities=w.activities(),
             max_concurrent_activities=2,
         )
-        for client, w in zip(clients, worlds)
+        for client, w in zip(clients, worlds, strict=True)
     ]
     async with workers[0], workers[1]:
         inputs = [application_input() for _ in range(12)]
