@@ -18,8 +18,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from adapters.departments import Departments
 from api import console
-from api.deps import Resources
 from api.errors import install_error_handlers
+from api.resources import Resources
 from api.routers import applications, auth, calendar, callbacks, codec, documents, materials, ops
 from config import Settings, get_settings
 from store.db import create_pool, migrate

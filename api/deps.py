@@ -1,36 +1,45 @@
-"""Long-lived resources made once in the lifespan, and the one authorization dependency."""
+"""The dependencies of the routes: the resources, the one authorization dependency, throttles."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from temporalio.client import Client
 
-from adapters.departments import Departments
 from api.auth import InvalidToken, Principal, Role, verify_token
-from api.errors import ApiError, not_found
-from config import Settings
-from domain.districts import covers
-from store.repository import ApplicationRow, Store
+from api.errors import ApiError
+from api.resources import Resources
+from api.services import rate_limits
+from api.services.applications import application_for
 
-
-@dataclass
-class Resources:
-    settings: Settings
-    store: Store
-    client: Client
-    departments: Departments
+__all__ = [
+    "PrincipalDep",
+    "Resources",
+    "ResourcesDep",
+    "SourceIpDep",
+    "application_for",
+    "current_principal",
+    "rate_limited",
+    "rate_limited_by_address",
+    "require",
+]
 
 
 def _resources(request: Request) -> Resources:
-    return request.app.state.resources
+    return cast(Resources, request.app.state.resources)
 
 
 ResourcesDep = Annotated[Resources, Depends(_resources)]
+
+
+def source_ip(request: Request) -> str | None:
+    """The client's address, as the audit trail records it."""
+    return request.client.host if request.client else None
+
+
+SourceIpDep = Annotated[str | None, Depends(source_ip)]
 
 _bearer = HTTPBearer(auto_error=False)
 
@@ -66,45 +75,20 @@ def require(*roles: Role, principal_from: Callable[..., Principal] = current_pri
     return Depends(check)
 
 
-def may_see(principal: Principal, row: ApplicationRow) -> bool:
-    if principal.role == Role.APPLICANT:
-        return row.applicant_sub == principal.sub
-    return principal.district is not None and covers(principal.district, row.district)
-
-
-async def application_for(resources: Resources, principal: Principal, application_id: str) -> ApplicationRow:
-    """The application if this principal may see it; 404 whether it is missing or someone else's."""
-    row = await resources.store.get_application(application_id)
-    if row is None or not may_see(principal, row):
-        raise not_found()
-    return row
-
-
-def rate_limited(action: str, setting: str, window_s: int = 3600):
+def rate_limited(action: str, setting: str, window_s: int = 3600) -> Any:
     """A dependency counting this principal's calls of `action`; 429 with Retry-After past the limit."""
 
     async def check(resources: ResourcesDep, principal: PrincipalDep) -> None:
-        await _count(resources, action, principal.sub, getattr(resources.settings, setting), window_s)
+        await rate_limits.count(resources, action, principal.sub, getattr(resources.settings, setting), window_s)
 
     return Depends(check)
 
 
-def rate_limited_by_address(action: str, setting: str, window_s: int = 3600):
+def rate_limited_by_address(action: str, setting: str, window_s: int = 3600) -> Any:
     """The same for a route without sign-in: counted per client address."""
 
     async def check(request: Request, resources: ResourcesDep) -> None:
         address = request.client.host if request.client else "unknown"
-        await _count(resources, action, address, getattr(resources.settings, setting), window_s)
+        await rate_limits.count(resources, action, address, getattr(resources.settings, setting), window_s)
 
     return Depends(check)
-
-
-async def _count(resources: Resources, action: str, who: str, limit: int, window_s: int) -> None:
-    hits, retry_after = await resources.store.hit(f"{action}:{who}", window_s)
-    if hits > limit:
-        raise ApiError(
-            429,
-            "rate_limited",
-            f"too many {action} requests; try again in {retry_after} s",
-            headers={"Retry-After": str(retry_after)},
-        )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Literal
 
@@ -13,7 +14,7 @@ from domain import validators
 from domain.statuses import Channel, DeliveryMethod, MaterialKind, Outcome, Step
 
 
-def _rule(fn):
+def _rule(fn: Callable[[str], str]) -> AfterValidator:
     def check(value: str) -> str:
         try:
             return fn(value)

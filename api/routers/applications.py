@@ -4,85 +4,66 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Request, Response
 
-from api import service
 from api.auth import Principal, Role
-from api.deps import PrincipalDep, ResourcesDep, application_for, rate_limited, require
-from api.errors import ApiError, documented
+from api.deps import PrincipalDep, ResourcesDep, SourceIpDep, application_for, rate_limited, require
+from api.errors import documented
 from api.schemas import ApplicationIn, DecisionIn, IsoDate, OriginalsShipmentIn, RevealIn, SupplementsIn, WithdrawalIn
-from domain.statuses import Channel, Status
-from store.repository import ApplicationRow, InboxQuery
-from workflows.permit_application import PermitApplicationWorkflow
-from workflows.types import OriginalsShipment, Supplements, Withdrawal
+from api.services import applications, inbox
+from api.views import ApplicationPage, ApplicationView
+from domain.statuses import Channel, PendingAction, Status, WarningLevel
+from domain.validators import WENZHOU_PLATE_PATTERN
 
 router = APIRouter(
     prefix="/v1/applications", tags=["applications"], responses=documented(401, 403, 404, 409, 413, 422, 429, 503)
 )
 
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", min_length=1, max_length=128)]
+APPLICANT = require(Role.APPLICANT)
+VIEW: dict[str, Any] = {"response_model": ApplicationView, "response_model_exclude_unset": True}
 
 
-@router.post("", status_code=201, dependencies=[rate_limited("submission", "rate_limit_submissions")])
+@router.post("", status_code=201, dependencies=[rate_limited("submission", "rate_limit_submissions")], **VIEW)
 async def create_application(
     body: ApplicationIn,
     resources: ResourcesDep,
     request: Request,
     response: Response,
+    source_ip: SourceIpDep,
     idempotency_key: IdempotencyKey = None,
-    principal: Principal = require(Role.APPLICANT),
+    principal: Principal = APPLICANT,
 ) -> dict[str, Any]:
     """Submit an application: one set of materials, one submission (五个一)."""
     timing = request.app.state.workflow_timing
-    view, created = await service.submit(resources, principal, body, idempotency_key, timing)
+    view, created = await applications.submit(resources, principal, body, idempotency_key, timing, source_ip=source_ip)
     response.headers["Location"] = f"/v1/applications/{view['application_id']}"
     if not created:
         response.status_code = 200
-    await _audit(
-        resources,
-        request,
-        principal,
-        "application.submit",
-        view["application_id"],
-        "created" if created else "replayed",
-    )
     return view
 
 
-PLATE_PATTERN = r"^浙C([A-HJ-NP-Z0-9]{5}|[DF][A-HJ-NP-Z0-9][0-9]{4}|[0-9]{5}[DF])$"
-Step = Literal[
-    "collect_shared_data",
-    "preliminary_review",
-    "submit_supplements",
-    "ship_originals",
-    "originals_received",
-    "change_usage_nature",
-    "buy_carrier_liability_insurance",
-    "final_review",
-    "deliver_documents",
-]
-
-
-@router.get("")
+@router.get("", response_model=ApplicationPage, response_model_exclude_unset=True)
 async def list_applications(
     resources: ResourcesDep,
     principal: PrincipalDep,
     status: Status | None = None,
-    step: Annotated[Step | None, Query(description="the pending action")] = None,
+    step: Annotated[PendingAction | None, Query(description="the pending action")] = None,
     channel: Channel | None = None,
     district: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
-    warning: Literal["none", "yellow", "red"] | None = None,
+    warning: WarningLevel | None = None,
     due: Annotated[
         Literal["decision", "insurance"], Query(description="which due date due_from/due_to filter")
     ] = "decision",
     due_from: IsoDate | None = None,
     due_to: IsoDate | None = None,
-    plate: Annotated[str | None, Query(pattern=PLATE_PATTERN, description="the exact plate, e.g. 浙C12345")] = None,
+    plate: Annotated[
+        str | None, Query(pattern=WENZHOU_PLATE_PATTERN, description="the exact plate, e.g. 浙C12345")
+    ] = None,
     sort: Literal["submitted", "decision_due", "insurance_due"] = "submitted",
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> dict[str, Any]:
     """An applicant's own applications, or the inbox of a clerk's district (from the projection, never Temporal)."""
-    query = InboxQuery(
-        **service.inbox_scope(principal, district),
+    query = inbox.InboxQuery(
         status=status,
         step=step,
         channel=channel,
@@ -95,110 +76,84 @@ async def list_applications(
         page=page,
         page_size=page_size,
     )
-    items, total = await resources.store.list_applications(query)
+    items, total = await inbox.list_applications(resources, principal, query, district=district)
     return {"items": items, "total": total, "page": page, "page_size": page_size}
 
 
-@router.get("/{application_id}")
+@router.get("/{application_id}", **VIEW)
 async def read_application(application_id: str, resources: ResourcesDep, principal: PrincipalDep) -> dict[str, Any]:
     """The application view, personal data masked."""
     row = await application_for(resources, principal, application_id)
-    return await service.current_view(resources, row)
+    return await applications.current_view(resources, row)
 
 
-@router.post("/{application_id}/withdraw")
+@router.post("/{application_id}/withdraw", **VIEW)
 async def withdraw_application(
     application_id: str,
     resources: ResourcesDep,
-    request: Request,
+    source_ip: SourceIpDep,
     body: WithdrawalIn | None = None,
-    principal: Principal = require(Role.APPLICANT),
+    principal: Principal = APPLICANT,
 ) -> dict[str, Any]:
     """Withdraw before the permit is issued; a changed usage nature is reverted."""
     row = await application_for(resources, principal, application_id)
     reason = body.reason if body else ""
-    return await _act(
-        resources,
-        request,
-        principal,
-        row,
-        "application.withdraw",
-        PermitApplicationWorkflow.withdraw,
-        Withdrawal(reason),
-    )
+    return await applications.withdraw(resources, principal, row, reason, source_ip=source_ip)
 
 
-@router.post("/{application_id}/supplements")
+@router.post("/{application_id}/supplements", **VIEW)
 async def submit_supplements(
     application_id: str,
     body: SupplementsIn,
     resources: ResourcesDep,
-    request: Request,
-    principal: Principal = require(Role.APPLICANT),
+    source_ip: SourceIpDep,
+    principal: Principal = APPLICANT,
 ) -> dict[str, Any]:
     """Hand in what the clerk asked for (一次性告知补正)."""
     row = await application_for(resources, principal, application_id)
-    materials = {kind.value: material_id for kind, material_id in body.materials.items()}
-    await service.check_materials(resources, principal, materials, ["body", "materials"])
-    return await _act(
-        resources,
-        request,
-        principal,
-        row,
-        "application.supplements",
-        PermitApplicationWorkflow.submit_supplements,
-        Supplements(materials, body.note),
-    )
+    supplied = {kind.value: material_id for kind, material_id in body.materials.items()}
+    return await applications.submit_supplements(resources, principal, row, supplied, body.note, source_ip=source_ip)
 
 
-@router.post("/{application_id}/originals-shipment")
+@router.post("/{application_id}/originals-shipment", **VIEW)
 async def report_originals_shipment(
     application_id: str,
     body: OriginalsShipmentIn,
     resources: ResourcesDep,
-    request: Request,
-    principal: Principal = require(Role.APPLICANT),
+    source_ip: SourceIpDep,
+    principal: Principal = APPLICANT,
 ) -> dict[str, Any]:
     """The applicant has mailed the original certificates."""
     row = await application_for(resources, principal, application_id)
-    return await _act(
-        resources,
-        request,
-        principal,
-        row,
-        "application.originals_shipment",
-        PermitApplicationWorkflow.report_originals_shipment,
-        OriginalsShipment(body.tracking_number),
+    return await applications.report_originals_shipment(
+        resources, principal, row, body.tracking_number, source_ip=source_ip
     )
 
 
 @router.post(
-    "/{application_id}/insurance-check", dependencies=[rate_limited("insurance_check", "rate_limit_insurance_checks")]
+    "/{application_id}/insurance-check",
+    dependencies=[rate_limited("insurance_check", "rate_limit_insurance_checks")],
+    **VIEW,
 )
 async def request_insurance_check(
-    application_id: str,
-    resources: ResourcesDep,
-    request: Request,
-    principal: Principal = require(Role.APPLICANT),
+    application_id: str, resources: ResourcesDep, source_ip: SourceIpDep, principal: Principal = APPLICANT
 ) -> dict[str, Any]:
     """ "I have insured": query the insurance platform now."""
     row = await application_for(resources, principal, application_id)
-    return await _act(
-        resources, request, principal, row, "application.insurance_check", PermitApplicationWorkflow.check_insurance
-    )
+    return await applications.check_insurance(resources, principal, row, source_ip=source_ip)
 
 
-@router.post("/{application_id}/decisions")
+@router.post("/{application_id}/decisions", **VIEW)
 async def take_decision(
     application_id: str,
     body: DecisionIn,
     resources: ResourcesDep,
-    request: Request,
+    source_ip: SourceIpDep,
     principal: Principal = require(Role.TRANSPORT_CLERK),
 ) -> dict[str, Any]:
     """A transport clerk's decision at the step the application waits for."""
     row = await application_for(resources, principal, application_id)
-    return await service.decide(resources, principal, row, body, _ip(request))
+    return await applications.decide(resources, principal, row, body, source_ip)
 
 
 @router.post("/{application_id}/reveal")
@@ -206,39 +161,10 @@ async def reveal_field(
     application_id: str,
     body: RevealIn,
     resources: ResourcesDep,
-    request: Request,
+    source_ip: SourceIpDep,
     principal: Principal = require(Role.TRANSPORT_CLERK, Role.SUPERVISOR),
 ) -> dict[str, str]:
     """One personal field in full, for a clerk who says why; every such request is audited."""
     row = await application_for(resources, principal, application_id)
-    try:
-        value = await service.reveal(resources, row, body.field)
-    except ApiError as err:
-        await _audit(
-            resources,
-            request,
-            principal,
-            f"reveal.{body.field}",
-            row.application_id,
-            f"refused:{err.error}",
-            reason=body.reason,
-        )
-        raise
-    await _audit(resources, request, principal, f"reveal.{body.field}", row.application_id, "ok", reason=body.reason)
+    value = await applications.reveal(resources, principal, row, body.field, body.reason, source_ip=source_ip)
     return {"field": body.field, "value": value}
-
-
-async def _act(
-    resources, request, principal, row: ApplicationRow, action: str, update: Any, arg: Any = None
-) -> dict[str, Any]:
-    return await service.act_audited(resources, principal, row, action, update, arg, source_ip=_ip(request))
-
-
-async def _audit(
-    resources, request: Request, principal: Principal, action: str, target: str, outcome: str, **detail: str
-) -> None:
-    await service.audit(resources, principal, action, target, outcome, source_ip=_ip(request), **detail)
-
-
-def _ip(request: Request) -> str | None:
-    return request.client.host if request.client else None

@@ -21,6 +21,7 @@ from temporalio.api.common.v1 import Payload, Payloads
 from api.auth import InvalidToken, Role, verify_token
 from api.deps import ResourcesDep
 from api.errors import ApiError, documented
+from api.resources import Resources
 from domain.keyring import KeyringError, parse_keyring
 from workers.codec import EncryptionCodec
 
@@ -30,7 +31,7 @@ CODEC_ROLES = frozenset({Role.TRANSPORT_CLERK, Role.SUPERVISOR, Role.OPERATOR})
 MAX_CODEC_BYTES = 4 * 1024 * 1024
 
 
-async def _authorize(request: Request, resources) -> None:
+async def _authorize(request: Request, resources: Resources) -> None:
     header = request.headers.get("authorization", "")
     if not header and resources.settings.is_development:
         return
@@ -70,7 +71,7 @@ def _to_proto(body: CodecBody) -> list[Payload]:
     ]
 
 
-def _codec(resources) -> EncryptionCodec:
+def _codec(resources: Resources) -> EncryptionCodec:
     return EncryptionCodec(parse_keyring(resources.settings.payload_keys))
 
 

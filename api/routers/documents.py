@@ -7,10 +7,10 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from api import service
 from api.deps import PrincipalDep, ResourcesDep, rate_limited_by_address
-from api.errors import documented, not_found
-from domain.documents import IssuedDocument, render_pdf
+from api.errors import documented
+from api.services import documents
+from domain.documents import render_pdf
 
 router = APIRouter(prefix="/v1/documents", tags=["documents"], responses=documented(404, 422))
 
@@ -30,13 +30,6 @@ class Verification(BaseModel):
     issued_at: str | None = None
 
 
-async def _document(resources: ResourcesDep, document_id: str) -> IssuedDocument:
-    document = await resources.store.get_document(document_id)
-    if document is None:
-        raise not_found("document")
-    return document
-
-
 def verify_url(request: Request, resources: ResourcesDep, document_id: str) -> str:
     base = resources.settings.public_base_url or str(request.base_url)
     return f"{base.rstrip('/')}{router.prefix}/{document_id}/verify"
@@ -54,7 +47,7 @@ async def read_document(
     document_id: str, request: Request, resources: ResourcesDep, principal: PrincipalDep
 ) -> Response:
     """A document as PDF, or its data with `Accept: application/json`."""
-    document = await service.document_for(resources, principal, document_id)
+    document = await documents.document_for(resources, principal, document_id)
     if "application/json" in request.headers.get("accept", ""):
         return JSONResponse(
             {
@@ -80,7 +73,7 @@ async def read_document(
 )
 async def verify_document(document_id: str, code: VerificationCode, resources: ResourcesDep) -> Verification:
     """Whether `code` is the verification code of this document; no sign-in, no personal data."""
-    document = await _document(resources, document_id)
+    document = await documents.find(resources, document_id)
     if not document.is_authentic(code):
         return Verification(valid=False, document_id=document.document_id)
     return Verification(

@@ -1,12 +1,11 @@
 from __future__ import annotations
 
-import asyncio
-
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from api.deps import ResourcesDep
+from api.services import health
 
 router = APIRouter(tags=["operations"])
 
@@ -20,17 +19,7 @@ async def read_health() -> dict[str, str]:
 @router.get("/readyz", responses={503: {"description": "Temporal or PostgreSQL does not answer"}})
 async def read_readiness(resources: ResourcesDep) -> JSONResponse:
     """Temporal and PostgreSQL answer."""
-    checks: dict[str, str] = {}
-    try:
-        await asyncio.wait_for(resources.store.pool.fetchval("SELECT 1"), timeout=2)
-        checks["postgresql"] = "ok"
-    except Exception as err:  # noqa: BLE001 - any failure means not ready
-        checks["postgresql"] = type(err).__name__
-    try:
-        await asyncio.wait_for(resources.client.service_client.check_health(), timeout=2)
-        checks["temporal"] = "ok"
-    except Exception as err:  # noqa: BLE001
-        checks["temporal"] = type(err).__name__
+    checks = await health.readiness(resources)
     ready = all(v == "ok" for v in checks.values())
     return JSONResponse(
         {"status": "ready" if ready else "not_ready", "checks": checks}, status_code=200 if ready else 503

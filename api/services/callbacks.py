@@ -1,0 +1,83 @@
+"""Signed reports from the departments, forwarded to the application's workflow as signals."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from typing import Any, Literal
+
+import structlog
+from temporalio.service import RPCError
+
+from api.errors import ApiError
+from api.resources import Resources
+from domain.signing import SignatureError, verify
+from store.repository import ApplicationRow
+from workflows.permit_application import PermitApplicationWorkflow
+from workflows.types import DeliveryReport, PolicyReport, UsageChangeReport
+
+log = structlog.get_logger(__name__)
+
+Source = Literal["vehicle-admin", "insurance", "courier"]
+MAX_CALLBACK_BYTES = 64 * 1024
+
+
+async def receive(resources: Resources, source: Source, body: bytes, signature: str) -> bool:
+    """Verify, refuse a replay, forward; True when an open application took the report.
+
+    A report that could not be forwarded is forgotten, so the department's retry gets through.
+    """
+    if len(body) > MAX_CALLBACK_BYTES:
+        raise ApiError(413, "too_large", "callback body too large")
+    secret = resources.settings.callback_secret(source)
+    assert secret is not None
+    try:
+        signed_at = verify(
+            secret, body, signature, now=int(time.time()), tolerance_s=resources.settings.callback_tolerance_s
+        )
+    except SignatureError as err:
+        raise ApiError(401, "invalid_signature", f"signature refused: {err}") from None
+    receipt = f"{source}:{signed_at}:{hashlib.sha256(body).hexdigest()}"  # however the header is written
+    if not await resources.store.remember_callback(source, receipt):
+        raise ApiError(401, "replayed", "this callback was already received")
+    try:
+        forwarded = await _forward(resources, source, json.loads(body))
+    except (ValueError, KeyError, TypeError):
+        raise ApiError(
+            422,
+            "validation_failed",
+            "the callback body is not the expected JSON",
+            fields=[{"loc": ["body"], "msg": "unexpected shape"}],
+        ) from None
+    except ApiError:
+        await resources.store.forget_callback(receipt)
+        raise
+    log.info("callback.received", source=source, forwarded=forwarded)
+    return forwarded
+
+
+async def _forward(resources: Resources, source: Source, data: dict[str, Any]) -> bool:
+    row: ApplicationRow | None
+    if source == "insurance":
+        row = await resources.store.open_application_for_vin(str(data["vin"]))
+        return await _signal(
+            resources, source, row, PermitApplicationWorkflow.report_policy, PolicyReport(str(data["policy_no"]))
+        )
+    row = await resources.store.get_application(str(data["reference"]))
+    if source == "vehicle-admin":
+        report = UsageChangeReport(str(data["job_id"]), str(data["status"]), data.get("driving_license_no"))
+        return await _signal(resources, source, row, PermitApplicationWorkflow.report_usage_change, report)
+    delivery = DeliveryReport(str(data["tracking_number"]), str(data["status"]))
+    return await _signal(resources, source, row, PermitApplicationWorkflow.report_delivery, delivery)
+
+
+async def _signal(resources: Resources, source: str, row: ApplicationRow | None, signal: Any, arg: Any) -> bool:
+    if row is None or not row.is_open:
+        return False
+    try:
+        await resources.client.get_workflow_handle(row.workflow_id).signal(signal, arg)
+    except RPCError as err:
+        log.warning("callback.signal_failed", source=source, code=str(err.status))
+        raise ApiError(503, "temporal_unavailable", "could not forward the callback; retry later") from None
+    return True

@@ -1,0 +1,140 @@
+"""The application view as the API returns it: what an applicant (or a clerk) gets, typed.
+
+The workflow builds the view as plain JSON (masked by `domain.views.mask_view`); these
+models describe it in the OpenAPI document and check it on the way out. Routes answer
+with `response_model_exclude_unset=True`, so a key the view leaves out stays out (a
+pending item without `items`, deadlines before acceptance) and the JSON keeps its shape.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from domain.statuses import Actor, Channel, DeliveryMethod, MaterialKind, PendingAction, Status, Step, WarningLevel
+
+Timestamp = Annotated[str, Field(description="ISO 8601 date and time", json_schema_extra={"format": "date-time"})]
+Masked = Annotated[str, Field(description="masked: only the characters the rules allow are shown")]
+
+
+class Part(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class VehicleView(Part):
+    plate: Masked
+    vin: Masked
+
+
+class ApplicantView(Part):
+    name: Masked
+    id_number: Masked
+    phone: Masked
+
+
+class DeliveryView(Part):
+    method: DeliveryMethod
+    tracking_number: str | None = Field(description="the courier's, once the documents are shipped")
+
+
+class MaterialRef(Part):
+    kind: MaterialKind
+    material_id: str
+
+
+class InsuranceDeadline(Part):
+    """The carrier liability insurance must be found by `due_on`, or the application expires."""
+
+    due_on: date
+    working_days: int
+    provisional: bool = Field(description="counted past the loaded calendar years; recomputed when one is loaded")
+    reminders_on: list[date] = Field(description="the days the applicant is reminded by SMS")
+
+
+class DecisionDeadline(Part):
+    """The licensing decision's statutory period (行政许可法 art. 42)."""
+
+    due_on: date
+    working_days: int
+    provisional: bool
+    warning: WarningLevel
+
+
+class Deadlines(Part):
+    """Empty until the application is accepted."""
+
+    insurance: InsuranceDeadline | None = None
+    decision: DecisionDeadline | None = None
+
+
+class Finding(Part):
+    """An eligibility rule the vehicle fails, with the reason in Chinese."""
+
+    rule: str
+    message: str
+
+
+class PendingItem(Part):
+    """What the application waits for, and from whom."""
+
+    action: PendingAction
+    actor: Actor
+    items: list[str] | None = Field(default=None, description="what to supplement (一次性告知), when asked")
+
+
+class DocumentRef(Part):
+    kind: str = Field(description="e.g. acceptance_notice, joint_handling_confirmation, permit")
+    document_id: str
+
+
+class TimelineEntry(BaseModel):
+    """An event of the process; some events carry details (a reason, a tracking number ...)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    at: Timestamp
+    event: str
+    actor: Actor
+    reason: str | None = None
+    items: list[str] | None = None
+    tracking_number: str | None = None
+    number: str | None = Field(default=None, description="the permit number, when issued")
+
+
+class PermitView(Part):
+    number: str
+    issued_on: date
+    valid_until: date
+
+
+class ApplicationView(Part):
+    """An application as its applicant and the clerks of its district see it; personal data masked."""
+
+    application_id: str
+    status: Status
+    step: Step | None = Field(description="the step awaiting a transport clerk's decision, if any")
+    district: str
+    channel: Channel
+    submitted_at: Timestamp
+    accepted_on: date | None
+    vehicle: VehicleView
+    applicant: ApplicantView
+    delivery: DeliveryView
+    materials: list[MaterialRef]
+    deadlines: Deadlines
+    findings: list[Finding]
+    pending: list[PendingItem]
+    documents: list[DocumentRef]
+    timeline: list[TimelineEntry]
+    permit: PermitView | None
+
+
+class ApplicationPage(Part):
+    """One page of the applications a principal may see, with the total for the filters."""
+
+    items: list[ApplicationView]
+    total: int
+    page: int
+    page_size: int
