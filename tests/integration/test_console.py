@@ -8,18 +8,16 @@ test_authorization.py does not see them: `test_every_console_route_has_a_rule` d
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 
 from api.console.routes import router as console_router
 from api.console.session import SESSION_COOKIE
-from domain.views import mask_view
 from tests.integration.conftest import Stack
-from tests.integration.test_http_api import new_citizen, new_vehicle, submitted
+from tests.integration.test_http_api import submitted
+from tests.support_console import overdue_projection
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -87,68 +85,6 @@ async def signer(stack: Stack) -> AsyncIterator[Signer]:
         await client.aclose()
 
 
-async def overdue_projection(stack: Stack, district: str = "330382") -> str:
-    """An application as the workflow projects it once its licensing decision is overdue.
-
-    Real time cannot make a decision overdue within a test, and the inbox and the
-    supervisor's page read only the projection, so the row is written as the workflow's
-    projection activity writes it; no workflow stands behind it.
-    """
-    owner = new_citizen()
-    vehicle = new_vehicle(owner)
-    application_id = str(uuid.uuid4())
-    submitted_at = datetime.now(UTC) - timedelta(days=41)
-    accepted = submitted_at.date() + timedelta(days=1)
-    view = {
-        "application_id": application_id,
-        "status": "final_review",
-        "step": "final_review",
-        "district": district,
-        "channel": "window",
-        "submitted_at": submitted_at.isoformat(),
-        "accepted_on": accepted.isoformat(),
-        "vehicle": {"plate": vehicle["plate"], "vin": vehicle["vin"]},
-        "applicant": {"name": owner["name"], "id_number": owner["id_number"], "phone": owner["phone"]},
-        "delivery": {"method": "pickup", "tracking_number": None},
-        "materials": [],
-        "deadlines": {
-            "insurance": {
-                "due_on": (accepted + timedelta(days=21)).isoformat(),
-                "working_days": 15,
-                "provisional": False,
-            },
-            "decision": {
-                "due_on": (accepted + timedelta(days=28)).isoformat(),
-                "working_days": 20,
-                "provisional": False,
-                "warning": "red",
-            },
-        },
-        "findings": [],
-        "pending": [{"action": "final_review", "actor": "transport_clerk"}],
-        "documents": [],
-        "timeline": [{"at": f"{accepted.isoformat()}T09:00:00+08:00", "event": "accepted", "actor": "transport_clerk"}],
-        "permit": None,
-    }
-    await stack.store.reserve_application(
-        application_id=application_id,
-        workflow_id=f"permit-{application_id}",
-        applicant_sub="seeded",
-        district=district,
-        channel="window",
-        vin=vehicle["vin"],
-        plate=vehicle["plate"],
-        submitted_at=submitted_at,
-        view=mask_view(view),
-        start_input={},
-        idempotency_key=None,
-        request_sha256="",
-    )
-    await stack.store.mark_started(application_id)
-    await stack.store.project(1, view, mask_view(view))
-    return application_id
-
-
 def test_every_console_route_has_a_rule() -> None:
     routes = {(method, route.path) for route in console_router.routes for method in route.methods}  # type: ignore[attr-defined]
     assert routes == set(CONSOLE_ACCESS)
@@ -177,7 +113,7 @@ async def world(stack: Stack, signer: Signer) -> dict:
 
 def url_for(path: str, world: dict) -> str:
     for key in ("application_id", "document_id", "material_id"):
-        path = path.replace("{%s}" % key, world[key])
+        path = path.replace(f"{{{key}}}", world[key])
     return path
 
 
@@ -308,8 +244,9 @@ async def test_reject_without_reason_and_supplement_without_items_are_422_naming
     assert view["status"] == "supplement_requested"
     assert view["pending"][0]["items"] == ["机动车行驶证（清晰扫描件）", "机动车登记证书第二页"]
     audited = await stack.store.pool.fetchval(
-        "SELECT count(*) FROM audit_log WHERE target = $1 AND action = 'decision.preliminary_review.request_supplement'",
+        "SELECT count(*) FROM audit_log WHERE target = $1 AND action = $2",
         application.application_id,
+        "decision.preliminary_review.request_supplement",
     )
     assert audited == 1
 

@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 
 from tests.integration.conftest import Stack
-from tests.integration.test_console import overdue_projection
 from tests.integration.test_http_api import submitted
+from tests.support_console import overdue_projection
 from workflows.types import Timing
 
 pytestmark = pytest.mark.timeout(240)
@@ -36,16 +36,21 @@ def stack_timing() -> Timing:
 
 
 @pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[object]:
+def chromium() -> Path:
     if not CHROMIUM.exists():
         reason = f"Debian's chromium is not installed at {CHROMIUM} (`make test` installs it when run as root)"
         if os.environ.get("CI"):
             pytest.fail(f"CI runs the browser tests: {reason}")
         pytest.skip(reason)
+    return CHROMIUM
+
+
+@pytest.fixture(scope="module")
+async def browser(chromium: Path) -> AsyncIterator[object]:
     from playwright.async_api import async_playwright
 
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=str(CHROMIUM))
+        browser = await playwright.chromium.launch(executable_path=str(chromium))
         try:
             yield browser
         finally:
@@ -216,6 +221,14 @@ COLOURS_JS = """selector => {
 
 
 async def test_text_and_badges_keep_wcag_aa_contrast(page, stack: Stack) -> None:
+    clerk = await stack.clerk()
+    soon = await submitted(stack, until="preliminary_review", clerk=clerk)
+    accepted = await stack.api.post(
+        f"/v1/applications/{soon.application_id}/decisions",
+        headers=clerk,
+        json={"step": "preliminary_review", "outcome": "approve"},
+    )
+    assert accepted.json()["deadlines"]["decision"]["warning"] == "yellow"
     await overdue_projection(stack)
     await sign_in_by_keyboard(page, "wz-clerk-9")
     await page.goto("/console/inbox?warning=red")
@@ -234,7 +247,8 @@ async def test_text_and_badges_keep_wcag_aa_contrast(page, stack: Stack) -> None
         assert colours is not None, selector
         checked.append((selector, round(contrast(*colours), 2)))
     await page.goto("/console/inbox?warning=yellow")
-    colours = await page.evaluate(COLOURS_JS, ".badge-yellow")
-    if colours is not None:  # present when an earlier test has accepted an application in this stack
-        checked.append((".badge-yellow", round(contrast(*colours), 2)))
+    for selector in (".badge-yellow", "tr.row-yellow td"):
+        colours = await page.evaluate(COLOURS_JS, selector)
+        assert colours is not None, selector
+        checked.append((selector, round(contrast(*colours), 2)))
     assert all(ratio >= 4.5 for _, ratio in checked), checked

@@ -1,0 +1,72 @@
+"""Applications as the console sees them, shared by the console's tests over HTTP and in the browser."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from domain.views import mask_view
+from drills.people import new_citizen, new_vehicle
+from tests.integration.conftest import Stack
+
+
+async def overdue_projection(stack: Stack, district: str = "330382") -> str:
+    """An application as the workflow projects it once its licensing decision is overdue.
+
+    Real time cannot make a decision overdue within a test, and the inbox and the
+    supervisor's page read only the projection, so the row is written as the workflow's
+    projection activity writes it; no workflow stands behind it.
+    """
+    owner = new_citizen()
+    vehicle = new_vehicle(owner)
+    application_id = str(uuid.uuid4())
+    submitted_at = datetime.now(UTC) - timedelta(days=41)
+    accepted = submitted_at.date() + timedelta(days=1)
+    view = {
+        "application_id": application_id,
+        "status": "final_review",
+        "step": "final_review",
+        "district": district,
+        "channel": "window",
+        "submitted_at": submitted_at.isoformat(),
+        "accepted_on": accepted.isoformat(),
+        "vehicle": {"plate": vehicle["plate"], "vin": vehicle["vin"]},
+        "applicant": {"name": owner["name"], "id_number": owner["id_number"], "phone": owner["phone"]},
+        "delivery": {"method": "pickup", "tracking_number": None},
+        "materials": [],
+        "deadlines": {
+            "insurance": {
+                "due_on": (accepted + timedelta(days=21)).isoformat(),
+                "working_days": 15,
+                "provisional": False,
+            },
+            "decision": {
+                "due_on": (accepted + timedelta(days=28)).isoformat(),
+                "working_days": 20,
+                "provisional": False,
+                "warning": "red",
+            },
+        },
+        "findings": [],
+        "pending": [{"action": "final_review", "actor": "transport_clerk"}],
+        "documents": [],
+        "timeline": [{"at": f"{accepted.isoformat()}T09:00:00+08:00", "event": "accepted", "actor": "transport_clerk"}],
+        "permit": None,
+    }
+    await stack.store.reserve_application(
+        application_id=application_id,
+        workflow_id=f"permit-{application_id}",
+        applicant_sub="seeded",
+        district=district,
+        channel="window",
+        vin=vehicle["vin"],
+        plate=vehicle["plate"],
+        submitted_at=submitted_at,
+        view=mask_view(view),
+        start_input={},
+        idempotency_key=None,
+        request_sha256="",
+    )
+    await stack.store.mark_started(application_id)
+    await stack.store.project(1, view, mask_view(view))
+    return application_id
