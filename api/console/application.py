@@ -3,22 +3,19 @@ clerk's decision forms; the scans and documents it links to."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated, Any
 
 from fastapi import Form, Request, Response
 from pydantic import TypeAdapter, ValidationError
 
-from api import service
 from api.auth import Principal, Role
 from api.console import labels
 from api.console.rendering import page, refusal
 from api.console.security import CsrfChecked, console_router, staff
-from api.deps import ResourcesDep, application_for
+from api.deps import ResourcesDep, SourceIpDep
 from api.errors import ApiError
-from api.routers.documents import verify_url
 from api.schemas import DecisionIn
-from domain.documents import render_pdf
+from api.services import applications, documents, materials
 from domain.statuses import STEP_OUTCOMES, Outcome, Step
 
 router = console_router()
@@ -37,10 +34,10 @@ async def _application_page(
     **extra: Any,
 ) -> Response:
     """The page of an application as `view` shows it, with the decisions its step admits."""
-    materials = []
+    scans = []
     for item in view.get("materials", []):
-        material = await resources.store.get_material(item["material_id"])
-        materials.append(
+        material = await materials.find(resources, item["material_id"])
+        scans.append(
             {
                 **item,
                 "content_type": material.content_type if material else None,
@@ -52,7 +49,7 @@ async def _application_page(
     context = {
         "principal": principal,
         "view": view,
-        "materials": materials,
+        "materials": scans,
         "outcomes": outcomes if principal.role == Role.TRANSPORT_CLERK else [],
         "notice": None,
         "error": None,
@@ -67,10 +64,9 @@ async def _current_page(
     request: Request, resources: ResourcesDep, principal: Principal, application_id: str, status: int, **extra: Any
 ) -> Response:
     """The application as last projected: after a refusal, what it waits for now."""
-    row = await application_for(resources, principal, application_id)
-    return await _application_page(
-        request, resources, principal, await service.current_view(resources, row), status, **extra
-    )
+    row = await applications.application_for(resources, principal, application_id)
+    view = await applications.current_view(resources, row)
+    return await _application_page(request, resources, principal, view, status, **extra)
 
 
 @router.get("/applications/{application_id}")
@@ -86,6 +82,7 @@ async def take_decision(
     application_id: str,
     request: Request,
     resources: ResourcesDep,
+    source_ip: SourceIpDep,
     principal: Principal = CLERK,
     _: None = CsrfChecked,
     step: Annotated[str, Form()] = "",
@@ -95,7 +92,7 @@ async def take_decision(
 ) -> Response:
     """A decision at the step the application waits for (the API's schema, service and rules); the page
     shows the application as the workflow answers the decision."""
-    row = await application_for(resources, principal, application_id)
+    row = await applications.application_for(resources, principal, application_id)
     form: dict[str, Any] = {"step": step, "outcome": outcome, "reason": reason.strip()}
     if outcome == Outcome.REQUEST_SUPPLEMENT:
         form["items"] = [line.strip() for line in items.splitlines() if line.strip()]
@@ -109,7 +106,7 @@ async def take_decision(
             request, resources, principal, application_id, 422, problems=problems, form=entered, error=error
         )
     try:
-        view = await service.decide(resources, principal, row, body, request.client.host if request.client else None)
+        view = await applications.decide(resources, principal, row, body, source_ip)
     except ApiError as err:
         return await _current_page(
             request, resources, principal, application_id, err.status, error=refusal(err), form=entered
@@ -140,9 +137,9 @@ async def read_material(
     application_id: str, material_id: str, resources: ResourcesDep, principal: Principal = STAFF
 ) -> Response:
     """A scan the application was submitted with, for preview."""
-    row = await application_for(resources, principal, application_id)
-    view = await service.current_view(resources, row)
-    content_type, content = await service.material_of(resources, view, material_id)
+    row = await applications.application_for(resources, principal, application_id)
+    view = await applications.current_view(resources, row)
+    content_type, content = await materials.content_of(resources, view, material_id)
     return Response(content, media_type=content_type, headers={"Content-Disposition": "inline"})
 
 
@@ -151,8 +148,7 @@ async def read_document(
     document_id: str, request: Request, resources: ResourcesDep, principal: Principal = STAFF
 ) -> Response:
     """A document of an application as PDF."""
-    document = await service.document_for(resources, principal, document_id)
-    pdf = await asyncio.to_thread(render_pdf, document, verify_url(request, resources, document_id))
+    pdf = await documents.pdf_for(resources, principal, document_id, str(request.base_url))
     return Response(
         pdf, media_type="application/pdf", headers={"Content-Disposition": f'inline; filename="{document_id}.pdf"'}
     )

@@ -8,15 +8,15 @@ from urllib.parse import urlencode
 from fastapi import Query, Request, Response
 from pydantic import BeforeValidator
 
-from api import service
 from api.auth import Principal, Role
 from api.console.rendering import page
 from api.console.security import console_router, staff
 from api.deps import ResourcesDep
+from api.services import inbox
+from api.services.inbox import InboxQuery
 from domain.districts import DISTRICTS, covers
 from domain.statuses import Channel, PendingAction, Status, WarningLevel
 from domain.validators import WENZHOU_PLATE_PATTERN
-from store.repository import InboxQuery
 
 router = console_router()
 
@@ -46,7 +46,6 @@ async def read_inbox(
 ) -> Response:
     """The district's applications, with filters, warning badges and due dates."""
     query = InboxQuery(
-        **service.inbox_scope(principal, district),
         status=status,
         step=step,
         channel=channel,
@@ -56,7 +55,7 @@ async def read_inbox(
         page=page_number,
         page_size=PAGE_SIZE,
     )
-    items, total = await resources.store.list_applications(query)
+    items, total = await inbox.list_applications(resources, principal, query, district=district)
     filters = {
         "status": status,
         "step": step,

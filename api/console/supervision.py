@@ -6,14 +6,14 @@ from datetime import datetime, timedelta
 
 from fastapi import Request, Response
 
-from api import service
 from api.auth import Principal, Role
 from api.console.rendering import page
 from api.console.security import console_router, staff
 from api.deps import ResourcesDep
+from api.services import inbox
+from api.services.inbox import InboxQuery
 from domain.calendar import CST
 from domain.statuses import Status, WarningLevel
-from store.repository import InboxQuery
 
 router = console_router()
 
@@ -26,13 +26,11 @@ async def read_supervision(
     request: Request, resources: ResourcesDep, principal: Principal = staff(Role.SUPERVISOR)
 ) -> Response:
     """The supervisor's page: decisions overdue or soon due, and insurance soon due."""
-    scope = service.inbox_scope(principal, None)
     today = datetime.now(CST).date()
     queries = {
-        "overdue": InboxQuery(**scope, warning_level=WarningLevel.RED, sort="decision_due", page_size=SECTION_LIMIT),
-        "soon": InboxQuery(**scope, warning_level=WarningLevel.YELLOW, sort="decision_due", page_size=SECTION_LIMIT),
+        "overdue": InboxQuery(warning_level=WarningLevel.RED, sort="decision_due", page_size=SECTION_LIMIT),
+        "soon": InboxQuery(warning_level=WarningLevel.YELLOW, sort="decision_due", page_size=SECTION_LIMIT),
         "insurance": InboxQuery(
-            **scope,
             status=Status.AWAITING_INSURANCE,
             due="insurance",
             due_to=today + timedelta(days=INSURANCE_SOON_DAYS),
@@ -40,6 +38,6 @@ async def read_supervision(
             page_size=SECTION_LIMIT,
         ),
     }
-    sections = {name: await resources.store.list_applications(query) for name, query in queries.items()}
+    sections = {name: await inbox.list_applications(resources, principal, query) for name, query in queries.items()}
     context = {"principal": principal, "sections": sections, "today": today, "insurance_days": INSURANCE_SOON_DAYS}
     return page(request, "supervision.html", context)

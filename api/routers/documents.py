@@ -30,11 +30,6 @@ class Verification(BaseModel):
     issued_at: str | None = None
 
 
-def verify_url(request: Request, resources: ResourcesDep, document_id: str) -> str:
-    base = resources.settings.public_base_url or str(request.base_url)
-    return f"{base.rstrip('/')}{router.prefix}/{document_id}/verify"
-
-
 @router.get(
     "/{document_id}",
     response_model=None,
@@ -59,7 +54,8 @@ async def read_document(
                 "created_at": document.issued_at.isoformat(),
             }
         )
-    pdf = await asyncio.to_thread(render_pdf, document, verify_url(request, resources, document_id))
+    verify_url = documents.verify_url(resources, str(request.base_url), document_id)
+    pdf = await asyncio.to_thread(render_pdf, document, verify_url)
     return Response(
         pdf, media_type="application/pdf", headers={"Content-Disposition": f'inline; filename="{document_id}.pdf"'}
     )
