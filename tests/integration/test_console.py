@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import httpx
 import pytest
 
+from api.console import labels
 from api.console.routes import router as console_router
 from api.console.session import SESSION_COOKIE
 from tests.integration.conftest import Stack
@@ -90,6 +91,10 @@ def test_every_console_route_has_a_rule() -> None:
     assert routes == set(CONSOLE_ACCESS)
 
 
+def test_every_refusal_text_names_a_console_page() -> None:
+    assert set(labels.FORBIDDEN) <= {route.name for route in console_router.routes}  # type: ignore[attr-defined]
+
+
 @pytest.fixture(scope="module")
 async def world(stack: Stack, signer: Signer) -> dict:
     """An accepted application of 乐清 (330382), and console sessions of each role, in and out of it."""
@@ -136,6 +141,16 @@ async def test_console_route_role_object(world: dict, method: str, path: str, re
         assert "没有找到该申请" in alert_of(response.text)
     else:
         assert response.status_code not in (303, 401, 403, 404), response.text
+
+
+async def test_a_refused_role_reads_why_and_stays_signed_in(world: dict) -> None:
+    clerk, supervisor = world["own"][CLERK], world["own"][SUPERVISOR]
+    supervision = await clerk.get("/console/supervision")
+    assert supervision.status_code == 403 and alert_of(supervision.text) == "此页面仅供科室负责人查看。"
+    assert "退出登录" in supervision.text  # the page knows who is signed in
+    url = f"/console/applications/{world['application_id']}/decisions"
+    decided = await post_form(supervisor, url, {"step": "originals_received", "outcome": "approve"})
+    assert decided.status_code == 403 and alert_of(decided.text) == "只有审批员可以作出审批决定。"
 
 
 @pytest.mark.parametrize(("method", "path"), PROTECTED)
