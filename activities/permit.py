@@ -31,7 +31,7 @@ from domain import errors
 from domain.calendar import WorkingDayCalendar
 from domain.eligibility import Finding, VehicleFacts, assess, load_policy, permit_valid_until
 from domain.views import mask_view
-from store.repository import Store
+from store import Store
 
 log = structlog.get_logger(__name__)
 
@@ -225,7 +225,7 @@ class PermitActivities:
 
     @activity.defn
     async def issue_document(self, request: DocumentRequest) -> str:
-        return await self._store.save_document(
+        return await self._store.documents.save(
             application_id=request.application_id, kind=request.kind, key=request.key, data=request.data
         )
 
@@ -252,7 +252,7 @@ class PermitActivities:
     async def allocate_permit(self, request: PermitRequest) -> PermitAnswer:
         """A permit number, sequential per city and allocated once per application."""
         valid_until = permit_valid_until(date.fromisoformat(request.vehicle_registered_on), load_policy())
-        issued = await self._store.allocate_permit_number(
+        issued = await self._store.permits.allocate(
             application_id=request.application_id,
             issued_on=date.fromisoformat(request.issued_on),
             valid_until=valid_until,
@@ -273,7 +273,7 @@ class PermitActivities:
     @activity.defn
     async def project(self, request: ProjectionRequest) -> None:
         """Write the masked view to the PostgreSQL projection (newer versions win)."""
-        await self._store.project(request.version, request.view, mask_view(request.view))
+        await self._store.applications.project(request.version, request.view, mask_view(request.view))
 
     def all(self) -> list[Any]:
         return [

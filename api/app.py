@@ -22,8 +22,8 @@ from api.errors import install_error_handlers
 from api.resources import Resources
 from api.routers import applications, auth, calendar, callbacks, codec, documents, materials, ops
 from config import Settings, get_settings
+from store import Store
 from store.db import create_pool, migrate
-from store.repository import Store
 from workers.temporal import connect
 from workflows.types import Timing
 
@@ -120,7 +120,7 @@ def create_app(settings: Settings | None = None, *, workflow_timing: Timing | No
         departments = Departments.http(settings.departments_url)
         client = await connect(settings)
         store = Store.for_settings(pool, settings)
-        sealed, unreadable = await store.seal_applicants()
+        sealed, unreadable = await store.applicants.seal_all()
         if sealed:
             log.info("store.applicants_sealed", count=sealed)
         if unreadable:

@@ -8,7 +8,7 @@ from temporalio.client import Client
 
 from adapters.departments import Departments
 from config import Settings
-from store.repository import Store
+from store import Store
 
 
 @dataclass

@@ -15,14 +15,17 @@ import statistics
 import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import asyncpg
 
 from config import DEV_DIGEST_KEY
 from domain.districts import CITY_CODE, DISTRICTS
-from domain.statuses import Status
+from domain.statuses import Channel, PendingAction, Status, WarningLevel
+from store import Store
+from store.applications import InboxQuery
 from store.db import create_pool, migrate
-from store.repository import InboxQuery, Store, keyed_digest
+from store.digest import keyed_digest
 
 ADMIN_DSN = os.environ.get("TEST_DATABASE_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 N = int(os.environ.get("BENCH_INBOX_N", "100000"))
@@ -45,7 +48,7 @@ STATUS_WEIGHTS = {
 }
 
 
-def row(i: int, rng: random.Random) -> tuple:
+def row(i: int, rng: random.Random) -> tuple[Any, ...]:
     status = rng.choices(list(STATUS_WEIGHTS), weights=list(STATUS_WEIGHTS.values()))[0]
     district = rng.choice(list(DISTRICTS))
     submitted = datetime(2025, 1, 1, tzinfo=UTC) + timedelta(minutes=rng.randrange(0, 700 * 24 * 60))
@@ -116,9 +119,13 @@ def queries(rng: random.Random) -> dict[str, InboxQuery]:
     start = date(2025, 1, 1) + timedelta(days=rng.randrange(0, 650))
     return {
         "district, newest first": InboxQuery(districts=[district]),
-        "district + status": InboxQuery(districts=[district], status=rng.choice(list(STEPS)).value),
-        "district + step + channel": InboxQuery(districts=[district], step="final_review", channel="online"),
-        "warning red, by decision due": InboxQuery(districts=[district], warning_level="red", sort="decision_due"),
+        "district + status": InboxQuery(districts=[district], status=rng.choice(list(STEPS))),
+        "district + step + channel": InboxQuery(
+            districts=[district], step=PendingAction.FINAL_REVIEW, channel=Channel.ONLINE
+        ),
+        "warning red, by decision due": InboxQuery(
+            districts=[district], warning_level=WarningLevel.RED, sort="decision_due"
+        ),
         "insurance due in a week": InboxQuery(
             districts=[district],
             due="insurance",
@@ -148,15 +155,14 @@ async def main() -> None:
         await conn.copy_records_to_table("applications", records=(row(i, rng) for i in range(N)), columns=COLUMNS)
         await conn.execute("VACUUM ANALYZE applications")  # what autovacuum does after a bulk load
         await conn.close()
-        print(
-            f"filled {N:,} applications in {time.perf_counter() - started:.1f} s (city {CITY_CODE}, {len(DISTRICTS)} districts)"
-        )
+        elapsed = time.perf_counter() - started
+        print(f"filled {N:,} applications in {elapsed:.1f} s (city {CITY_CODE}, {len(DISTRICTS)} districts)")
         store = Store(pool)
         timings: dict[str, list[float]] = {}
         for _ in range(RUNS):
             for label, query in queries(rng).items():
                 t0 = time.perf_counter()
-                await store.list_applications(query)
+                await store.applications.list(query)
                 timings.setdefault(label, []).append((time.perf_counter() - t0) * 1000)
         print(f"{'inbox query (' + str(RUNS) + ' runs each)':40} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
         for label, values in timings.items():

@@ -1,0 +1,43 @@
+"""The PostgreSQL store, one repository per table group, composed in `Store`."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from config import DEV_DATA_KEYS, DEV_DIGEST_KEY, Settings
+from domain.keyring import parse_keyring
+from store.applicants import Applicants
+from store.applications import Applications
+from store.audit import AuditLog
+from store.calendar import CalendarYears
+from store.documents import Documents, Permits
+from store.guards import CallbackReceipts, RateLimits
+from store.materials import Materials
+from store.sealing import Sealer
+
+__all__ = ["Store"]
+
+
+class Store:
+    """`store.applications.get(...)`, `store.permits.allocate(...)`, `store.audit.record(...)` ..."""
+
+    def __init__(self, pool: asyncpg.Pool, *, digest_key: str = DEV_DIGEST_KEY, data_keys: str = DEV_DATA_KEYS) -> None:
+        self.pool = pool
+        self.applicants = Applicants(pool, Sealer(parse_keyring(data_keys)))
+        self.applications = Applications(pool, digest_key)
+        self.materials = Materials(pool)
+        self.documents = Documents(pool)
+        self.permits = Permits(pool)
+        self.calendar = CalendarYears(pool)
+        self.audit = AuditLog(pool)
+        self.rate_limits = RateLimits(pool)
+        self.callback_receipts = CallbackReceipts(pool)
+
+    @classmethod
+    def for_settings(cls, pool: asyncpg.Pool, settings: Settings) -> Store:
+        """The store with the deployment's digest and data keys (API and worker alike)."""
+        return cls(pool, digest_key=settings.data_digest_key, data_keys=settings.data_keys)
+
+    async def ping(self) -> None:
+        """Raises when PostgreSQL does not answer."""
+        await self.pool.fetchval("SELECT 1")

@@ -4,8 +4,8 @@ import asyncio
 import sys
 
 from config import get_settings
+from store import Store
 from store.db import create_pool, migrate
-from store.repository import Store
 
 USAGE = "usage: python -m store migrate | verify-audit"
 
@@ -20,7 +20,7 @@ async def _run(command: str) -> int:
             applied = await migrate(pool)
             print(f"migrations applied: {', '.join(applied) or 'none (up to date)'}")
             return 0
-        count, broken = await Store(pool).verify_audit_chain()
+        count, broken = await Store(pool).audit.verify_chain()
     finally:
         await pool.close()
     if broken is None:

@@ -53,7 +53,7 @@ async def overdue_projection(stack: Stack, district: str = "330382") -> str:
         "timeline": [{"at": f"{accepted.isoformat()}T09:00:00+08:00", "event": "accepted", "actor": "transport_clerk"}],
         "permit": None,
     }
-    await stack.store.reserve_application(
+    await stack.store.applications.reserve(
         application_id=application_id,
         workflow_id=f"permit-{application_id}",
         applicant_sub="seeded",
@@ -67,6 +67,6 @@ async def overdue_projection(stack: Stack, district: str = "330382") -> str:
         idempotency_key=None,
         request_sha256="",
     )
-    await stack.store.mark_started(application_id)
-    await stack.store.project(1, view, mask_view(view))
+    await stack.store.applications.mark_started(application_id)
+    await stack.store.applications.project(1, view, mask_view(view))
     return application_id

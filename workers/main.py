@@ -21,8 +21,8 @@ from activities.permit import PermitActivities
 from adapters.departments import Departments
 from config import Settings, get_settings
 from config.logging import configure_logging
+from store import Store
 from store.db import create_pool, migrate
-from store.repository import Store
 from workers.temporal import connect
 from workflows.permit_application import PermitApplicationWorkflow
 
@@ -67,7 +67,7 @@ async def run(settings: Settings) -> None:
     worker = build_worker(
         client,
         settings.task_queue,
-        PermitActivities(departments, store, store.load_calendar),
+        PermitActivities(departments, store, store.calendar.load),
         max_cached_workflows=settings.worker_max_cached_workflows,
     )
     loop = asyncio.get_running_loop()

@@ -23,7 +23,7 @@ from domain import errors
 from domain.districts import covers
 from domain.documents import canonical_sha256
 from domain.views import mask_view
-from store.repository import ApplicationInProgress, ApplicationRow, IdempotencyKeyReused
+from store.applications import ApplicationInProgress, ApplicationRow, IdempotencyKeyReused
 from workers.temporal import workflow_id
 from workflows.permit_application import PermitApplicationWorkflow
 from workflows.types import (
@@ -66,7 +66,7 @@ def may_see(principal: Principal, row: ApplicationRow) -> bool:
 
 async def application_for(resources: Resources, principal: Principal, application_id: str) -> ApplicationRow:
     """The application if this principal may see it; 404 whether it is missing or someone else's."""
-    row = await resources.store.get_application(application_id)
+    row = await resources.store.applications.get(application_id)
     if row is None or not may_see(principal, row):
         raise not_found()
     return row
@@ -101,7 +101,7 @@ async def submit(
 async def _submit(
     resources: Resources, principal: Principal, body: ApplicationIn, idempotency_key: str | None, timing: Timing
 ) -> tuple[dict[str, Any], bool]:
-    applicant = await resources.store.get_applicant(principal.sub)
+    applicant = await resources.store.applicants.get(principal.sub)
     if applicant is None:
         raise ApiError(403, "identity_not_verified", "sign in with the electronic ID (POST /v1/auth/eid) first")
     await materials.check_owned(resources, principal, body.materials.model_dump(), ["body", "materials"])
@@ -125,7 +125,7 @@ async def _submit(
         request_id=structlog.contextvars.get_contextvars().get("request_id", ""),
     )
     try:
-        reservation = await resources.store.reserve_application(
+        reservation = await resources.store.applications.reserve(
             application_id=application_id,
             workflow_id=workflow_id(application_id),
             applicant_sub=principal.sub,
@@ -140,7 +140,7 @@ async def _submit(
             request_sha256=canonical_sha256(body.model_dump(mode="json")),
         )
     except ApplicationInProgress:
-        unstarted = await resources.store.open_application_for_vin(body.vehicle.vin)
+        unstarted = await resources.store.applications.open_for_vin(body.vehicle.vin)
         if unstarted is None or unstarted.start_input is None or unstarted.applicant_sub != principal.sub:
             raise ApiError(
                 409, "application_in_progress", "this vehicle already has an application in progress"
@@ -207,7 +207,7 @@ async def _ensure_started(resources: Resources, row: ApplicationRow) -> None:
     except RPCError as err:
         log.error("application.start_failed", application_id=row.application_id, code=str(err.status))
         raise ApiError(503, "temporal_unavailable", "the application could not be started; try again") from None
-    await resources.store.mark_started(row.application_id)
+    await resources.store.applications.mark_started(row.application_id)
     log.info("application.started", application_id=row.application_id)
 
 

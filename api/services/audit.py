@@ -19,7 +19,7 @@ async def record(
     **detail: Any,
 ) -> None:
     """Who did what to which target, with what outcome (`ok`, `created`, `refused:<error>` ...)."""
-    await resources.store.audit(
+    await resources.store.audit.record(
         actor=principal.sub,
         role=principal.role.value,
         district=principal.district,

@@ -22,7 +22,7 @@ SIGNAL_CONCURRENCY = 20
 
 async def deadline(resources: Resources, start: date, working_days: int) -> Deadline:
     """The last working day of a period that starts the day after `start`; OverflowError past 9999."""
-    calendar = await resources.store.load_calendar()
+    calendar = await resources.store.calendar.load()
     return calendar.add_working_days(start, working_days)
 
 
@@ -33,8 +33,8 @@ async def load_year(
 
     Returns whether the year is new, and how many applications were told to recompute.
     """
-    created = await resources.store.save_calendar_year(schedule, loaded_by=principal.sub, source=source)
-    affected = await resources.store.open_with_provisional_deadlines()
+    created = await resources.store.calendar.save_year(schedule, loaded_by=principal.sub, source=source)
+    affected = await resources.store.applications.open_with_provisional_deadlines()
     limit = asyncio.Semaphore(SIGNAL_CONCURRENCY)
 
     async def notify(workflow_id: str) -> bool:

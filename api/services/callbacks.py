@@ -13,7 +13,7 @@ from temporalio.service import RPCError
 from api.errors import ApiError
 from api.resources import Resources
 from domain.signing import SignatureError, verify
-from store.repository import ApplicationRow
+from store.applications import ApplicationRow
 from workflows.permit_application import PermitApplicationWorkflow
 from workflows.types import DeliveryReport, PolicyReport, UsageChangeReport
 
@@ -39,7 +39,7 @@ async def receive(resources: Resources, source: Source, body: bytes, signature: 
     except SignatureError as err:
         raise ApiError(401, "invalid_signature", f"signature refused: {err}") from None
     receipt = f"{source}:{signed_at}:{hashlib.sha256(body).hexdigest()}"  # however the header is written
-    if not await resources.store.remember_callback(source, receipt):
+    if not await resources.store.callback_receipts.remember(source, receipt):
         raise ApiError(401, "replayed", "this callback was already received")
     try:
         forwarded = await _forward(resources, source, json.loads(body))
@@ -51,7 +51,7 @@ async def receive(resources: Resources, source: Source, body: bytes, signature: 
             fields=[{"loc": ["body"], "msg": "unexpected shape"}],
         ) from None
     except ApiError:
-        await resources.store.forget_callback(receipt)
+        await resources.store.callback_receipts.forget(receipt)
         raise
     log.info("callback.received", source=source, forwarded=forwarded)
     return forwarded
@@ -60,11 +60,11 @@ async def receive(resources: Resources, source: Source, body: bytes, signature: 
 async def _forward(resources: Resources, source: Source, data: dict[str, Any]) -> bool:
     row: ApplicationRow | None
     if source == "insurance":
-        row = await resources.store.open_application_for_vin(str(data["vin"]))
+        row = await resources.store.applications.open_for_vin(str(data["vin"]))
         return await _signal(
             resources, source, row, PermitApplicationWorkflow.report_policy, PolicyReport(str(data["policy_no"]))
         )
-    row = await resources.store.get_application(str(data["reference"]))
+    row = await resources.store.applications.get(str(data["reference"]))
     if source == "vehicle-admin":
         report = UsageChangeReport(str(data["job_id"]), str(data["status"]), data.get("driving_license_no"))
         return await _signal(resources, source, row, PermitApplicationWorkflow.report_usage_change, report)

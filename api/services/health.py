@@ -13,7 +13,7 @@ async def readiness(resources: Resources) -> dict[str, str]:
     """ "ok", or the error's name, for PostgreSQL and for Temporal."""
     checks: dict[str, str] = {}
     try:
-        await asyncio.wait_for(resources.store.pool.fetchval("SELECT 1"), timeout=CHECK_TIMEOUT_S)
+        await asyncio.wait_for(resources.store.ping(), timeout=CHECK_TIMEOUT_S)
         checks["postgresql"] = "ok"
     except Exception as err:  # noqa: BLE001 - any failure means not ready
         checks["postgresql"] = type(err).__name__

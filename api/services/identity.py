@@ -27,7 +27,7 @@ async def sign_in_with_eid(resources: Resources, qr_token: str, *, source_ip: st
             raise ApiError(401, "eid_token_invalid", "the e-ID QR code is invalid, expired or already used") from None
         raise ApiError(503, "eid_unavailable", "the e-ID service is unavailable; try again") from None
     principal = Principal(applicant_sub(identity.id_number), Role.APPLICANT)
-    await resources.store.save_applicant(principal.sub, identity.name, identity.id_number, identity.phone)
+    await resources.store.applicants.save(principal.sub, identity.name, identity.id_number, identity.phone)
     await audit.record(resources, principal, "auth.eid", None, "ok", source_ip=source_ip)
     return issue_token(resources.settings, principal)
 
@@ -35,7 +35,7 @@ async def sign_in_with_eid(resources: Resources, qr_token: str, *, source_ip: st
 async def register_identity(resources: Resources, name: str, id_number: str, phone: str) -> str:
     """Development only: an applicant identity as the e-ID service would give it, and its token."""
     principal = Principal(applicant_sub(id_number), Role.APPLICANT)
-    await resources.store.save_applicant(principal.sub, name, id_number, phone)
+    await resources.store.applicants.save(principal.sub, name, id_number, phone)
     return issue_token(resources.settings, principal)
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from api.auth import Principal, Role
 from api.resources import Resources
 from domain.districts import CITY_CODE, DISTRICTS, covers
-from store.repository import InboxQuery
+from store.applications import InboxQuery
 
 __all__ = ["InboxQuery", "list_applications"]
 
@@ -22,7 +22,7 @@ async def list_applications(
     `district` narrows it to one district (330300, the whole city, does not narrow).
     """
     scoped = dataclasses.replace(query, **_scope(principal, district))
-    return await resources.store.list_applications(scoped)
+    return await resources.store.applications.list(scoped)
 
 
 def _scope(principal: Principal, district: str | None) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from api.auth import Principal
 from api.errors import ApiError, field_error, not_found
 from api.resources import Resources
 from domain.statuses import MaterialKind
-from store.repository import Material
+from store.materials import Material
 
 __all__ = ["Material", "check_owned", "content_of", "find", "upload"]
 
@@ -30,7 +30,7 @@ async def upload(resources: Resources, principal: Principal, kind: MaterialKind,
     content_type = sniff(content)
     if content_type is None:
         raise ApiError(415, "unsupported_media_type", "file: only PDF, JPEG and PNG scans are accepted")
-    return await resources.store.save_material(principal.sub, kind.value, content_type, content)
+    return await resources.store.materials.save(principal.sub, kind.value, content_type, content)
 
 
 async def check_owned(
@@ -38,7 +38,7 @@ async def check_owned(
 ) -> None:
     """Each material exists, belongs to the applicant and is of the kind it is given as."""
     for kind, material_id in materials.items():
-        material = await resources.store.get_material(material_id)
+        material = await resources.store.materials.get(material_id)
         if material is None or material.owner_sub != principal.sub:
             raise field_error([*loc, kind], "no such material of yours; upload it with POST /v1/materials")
         if material.kind != kind:
@@ -47,14 +47,14 @@ async def check_owned(
 
 async def find(resources: Resources, material_id: str) -> Material | None:
     """A material's description (kind, content type, size), without its content."""
-    return await resources.store.get_material(material_id)
+    return await resources.store.materials.get(material_id)
 
 
 async def content_of(resources: Resources, view: dict[str, Any], material_id: str) -> tuple[str, bytes]:
     """A scan the application was submitted (or supplemented) with; 404 for any other material."""
     if material_id not in {m["material_id"] for m in view.get("materials", [])}:
         raise not_found("material")
-    found = await resources.store.get_material_content(material_id)
+    found = await resources.store.materials.content(material_id)
     if found is None:
         raise not_found("material")
     return found

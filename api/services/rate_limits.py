@@ -8,7 +8,7 @@ from api.resources import Resources
 
 async def count(resources: Resources, action: str, who: str, limit: int, window_s: int) -> None:
     """Count one call of `action` by `who`; 429 with Retry-After once past `limit` in the window."""
-    hits, retry_after = await resources.store.hit(f"{action}:{who}", window_s)
+    hits, retry_after = await resources.store.rate_limits.hit(f"{action}:{who}", window_s)
     if hits > limit:
         raise ApiError(
             429,

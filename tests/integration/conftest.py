@@ -17,8 +17,8 @@ from adapters.departments import Departments
 from api.app import create_app
 from sandbox.app import create_app as create_sandbox_app
 from sandbox.settings import SandboxSettings
+from store import Store
 from store.db import create_pool, migrate
-from store.repository import Store
 from tests.support_sandbox import SandboxControl, bound_socket, serving
 from tests.support_settings import settings_for_tests
 from workers.main import build_worker
@@ -105,7 +105,7 @@ async def stack(dev_server_env: WorkflowEnvironment, database_url: str, stack_ti
         await migrate(pool)
         departments = Departments.http(sandbox_url)
         store = Store(pool)
-        activities = PermitActivities(departments, store, store.load_calendar)
+        activities = PermitActivities(departments, store, store.calendar.load)
         try:
             async with build_worker(dev_server_env.client, task_queue, activities):
                 app = create_app(settings, workflow_timing=stack_timing)

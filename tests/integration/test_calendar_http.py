@@ -82,9 +82,8 @@ async def test_loading_the_year_recomputes_running_applications(stack: Stack) ->
             json={"step": "preliminary_review", "outcome": "approve"},
         )
         assert accepted.json()["deadlines"]["insurance"]["provisional"] is True
-        listed = (
-            await stack.api.get("/v1/applications", headers=clerk, params={"sort": "decision_due", "warning": "none"})
-        ).json()
+        filters = {"sort": "decision_due", "warning": "none", "plate": app.vehicle["plate"]}
+        listed = (await stack.api.get("/v1/applications", headers=clerk, params=filters)).json()
         assert app_id in [item["application_id"] for item in listed["items"]]
     finally:
         loaded = await stack.api.put("/v1/calendar/years/2026", headers=supervisor, json=official(2026))

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 
 import pytest
 
-from drills.people import new_citizen, new_vehicle
 from domain.masking import mask_name, mask_plate
 from domain.signing import sign
+from drills.people import new_citizen, new_vehicle
 from tests.integration.conftest import PDF, PNG, Stack
 from tests.support_pdf import pdf_text
 

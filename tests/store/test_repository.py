@@ -13,8 +13,9 @@ from cryptography.exceptions import InvalidTag
 
 from config import DEV_DATA_KEY
 from domain.keyring import KeyringError
+from store import Store
+from store.applications import ApplicationInProgress, IdempotencyKeyReused
 from store.db import create_pool, migrate
-from store.repository import ApplicationInProgress, IdempotencyKeyReused, Store
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +29,7 @@ async def store(database_url: str) -> AsyncIterator[Store]:
 
 async def reserve(store: Store, vin: str, *, key: str | None = None, body: str = "b1"):
     application_id = str(uuid.uuid4())
-    return await store.reserve_application(
+    return await store.applications.reserve(
         application_id=application_id,
         workflow_id=f"permit-{application_id}",
         applicant_sub="sub-1",
@@ -48,11 +49,11 @@ async def test_permit_numbers_are_sequential_and_allocated_once(store: Store) ->
     apps = [str(uuid.uuid4()) for _ in range(5)]
     issued = await asyncio.gather(
         *(
-            store.allocate_permit_number(application_id=a, issued_on=date(2026, 11, 27), valid_until=date(2033, 6, 1))
+            store.permits.allocate(application_id=a, issued_on=date(2026, 11, 27), valid_until=date(2033, 6, 1))
             for a in apps
         )
     )
-    again = await store.allocate_permit_number(
+    again = await store.permits.allocate(
         application_id=apps[0], issued_on=date(2026, 12, 1), valid_until=date(2033, 6, 1)
     )
     assert again == issued[0]
@@ -66,7 +67,7 @@ async def test_one_open_application_per_vehicle(store: Store) -> None:
     with pytest.raises(ApplicationInProgress):
         await reserve(store, vin)
     view = {"application_id": first.row.application_id, "status": "withdrawn"}
-    await store.project(1, view, view)
+    await store.applications.project(1, view, view)
     assert (await reserve(store, vin)).created
 
 
@@ -83,22 +84,22 @@ async def test_an_older_projection_never_overwrites_a_newer_one(store: Store) ->
     app_id = reservation.row.application_id
     newer = {"application_id": app_id, "status": "preliminary_review"}
     older = {"application_id": app_id, "status": "collecting_data"}
-    await store.project(3, newer, newer)
-    await store.project(2, older, older)
-    row = await store.get_application(app_id)
+    await store.applications.project(3, newer, newer)
+    await store.applications.project(2, older, older)
+    row = await store.applications.get(app_id)
     assert row is not None and row.status == "preliminary_review"
 
 
 async def test_documents_are_idempotent_per_key(store: Store) -> None:
     app_id = str(uuid.uuid4())
-    first = await store.save_document(
+    first = await store.documents.save(
         application_id=app_id, kind="permit", key="wf:document:permit", data={"number": "1"}
     )
-    second = await store.save_document(
+    second = await store.documents.save(
         application_id=app_id, kind="permit", key="wf:document:permit", data={"number": "1"}
     )
     assert first == second
-    document = await store.get_document(first)
+    document = await store.documents.get(first)
     assert document is not None and document.application_id == app_id and document.kind == "permit"
     assert document.content == {"number": "1", "application_id": app_id, "kind": "permit"}
     assert document.is_authentic(document.verification_code)
@@ -106,19 +107,19 @@ async def test_documents_are_idempotent_per_key(store: Store) -> None:
 
 async def test_a_callback_is_taken_once(store: Store) -> None:
     signature = f"t=1,v1={uuid.uuid4().hex}"
-    assert await store.remember_callback("courier", signature)
-    assert not await store.remember_callback("courier", signature)
+    assert await store.callback_receipts.remember("courier", signature)
+    assert not await store.callback_receipts.remember("courier", signature)
 
 
 async def test_applicants_are_sealed_at_rest_and_read_back_clear(store: Store) -> None:
     sub = f"eid-{uuid.uuid4()}"
-    await store.save_applicant(sub, "张三", "330302199001011235", "13800138000")
+    await store.applicants.save(sub, "张三", "330302199001011235", "13800138000")
     raw = await store.pool.fetchrow("SELECT name, id_number, phone FROM applicants WHERE sub = $1", sub)
     stored = " ".join(raw.values())
     for clear in ("张三", "330302199001011235", "13800138000"):
         assert clear not in stored
     assert all(value.startswith("sealed:v1:dev1:") for value in raw.values())
-    applicant = await store.get_applicant(sub)
+    applicant = await store.applicants.get(sub)
     assert applicant is not None
     assert (applicant["name"], applicant["id_number"], applicant["phone"]) == (
         "张三",
@@ -129,13 +130,13 @@ async def test_applicants_are_sealed_at_rest_and_read_back_clear(store: Store) -
 
 async def test_a_sealed_value_moved_to_another_row_does_not_open(store: Store) -> None:
     victim, other = f"eid-{uuid.uuid4()}", f"eid-{uuid.uuid4()}"
-    await store.save_applicant(victim, "李四", "330302198501011236", "13900139000")
-    await store.save_applicant(other, "王五", "330302198601011237", "13700137000")
+    await store.applicants.save(victim, "李四", "330302198501011236", "13900139000")
+    await store.applicants.save(other, "王五", "330302198601011237", "13700137000")
     await store.pool.execute(
         "UPDATE applicants SET phone = (SELECT phone FROM applicants WHERE sub = $1) WHERE sub = $2", victim, other
     )
     with pytest.raises(InvalidTag):
-        await store.get_applicant(other)
+        await store.applicants.get(other)
 
 
 async def test_rows_from_before_sealing_are_sealed_once_and_keys_rotate(store: Store) -> None:
@@ -144,23 +145,23 @@ async def test_rows_from_before_sealing_are_sealed_once_and_keys_rotate(store: S
         "INSERT INTO applicants (sub, name, id_number, phone) VALUES ($1, '赵六', '330302197001011238', '13600136000')",
         sub,
     )
-    sealed, _ = await store.seal_applicants()
+    sealed, _ = await store.applicants.seal_all()
     assert sealed >= 1
-    assert (await store.seal_applicants())[0] == 0
+    assert (await store.applicants.seal_all())[0] == 0
     assert "13600136000" not in (await store.pool.fetchval("SELECT phone FROM applicants WHERE sub = $1", sub))
     new_key = base64.b64encode(bytes(range(32))).decode()
     rotated = Store(store.pool, data_keys=f"k2:{new_key},dev1:{DEV_DATA_KEY}")
-    assert (await rotated.get_applicant(sub))["phone"] == "13600136000"  # sealed with the old key, still opens
+    assert (await rotated.applicants.get(sub))["phone"] == "13600136000"  # sealed with the old key, still opens
     altered = f"eid-{uuid.uuid4()}"
-    await store.save_applicant(altered, "钱七", "330302197101011239", "13500135000")
+    await store.applicants.save(altered, "钱七", "330302197101011239", "13500135000")
     await store.pool.execute(
         "UPDATE applicants SET name = (SELECT name FROM applicants WHERE sub = $1) WHERE sub = $2", sub, altered
     )
-    resealed, unreadable = await rotated.seal_applicants()
+    resealed, unreadable = await rotated.applicants.seal_all()
     assert resealed >= 1 and unreadable >= 1  # an altered row is left for an operator; the others go on
     raw = await store.pool.fetchrow("SELECT name, id_number, phone FROM applicants WHERE sub = $1", sub)
     assert all(value.startswith("sealed:v1:k2:") for value in raw.values())
-    assert (await rotated.get_applicant(sub))["id_number"] == "330302197001011238"
+    assert (await rotated.applicants.get(sub))["id_number"] == "330302197001011238"
     with pytest.raises(KeyringError):
-        await store.get_applicant(sub)  # a store without the new key cannot open it
+        await store.applicants.get(sub)  # a store without the new key cannot open it
     await store.pool.execute("DELETE FROM applicants WHERE sub = ANY($1)", [sub, altered])  # keys the other tests lack
