@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,7 +39,8 @@ def client_limits(max_connections: int = 100) -> httpx.Limits:
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        port: int = s.getsockname()[1]
+        return port
 
 
 def port_in_use(port: int) -> bool:
@@ -46,7 +48,7 @@ def port_in_use(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
-def wait_for_port(port: int, what: str, proc: subprocess.Popen, timeout: float = 60) -> None:
+def wait_for_port(port: int, what: str, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -69,20 +71,35 @@ def memory_mb(pid: int) -> tuple[float, float]:
 
 
 def cpu_seconds(pid: int) -> float:
-    """User and system CPU seconds of a process and its live children."""
-    import psutil
+    """User and system CPU seconds of a process and its live descendants (0 once it is gone)."""
+    stats = _process_stats()
+    children: dict[int, list[int]] = {}
+    for child, (parent, _) in stats.items():
+        children.setdefault(parent, []).append(child)
+    total, todo = 0.0, [pid]
+    while todo:
+        current = todo.pop()
+        if current in stats:
+            total += stats[current][1]
+            todo += children.get(current, [])
+    return total
 
-    try:
-        process = psutil.Process(pid)
-        total = sum(process.cpu_times()[:2])
-        for child in process.children(recursive=True):
-            try:
-                total += sum(child.cpu_times()[:2])
-            except psutil.NoSuchProcess:
-                pass
-        return total
-    except psutil.NoSuchProcess:
-        return 0.0
+
+def _process_stats() -> dict[int, tuple[int, float]]:
+    """pid -> (parent pid, user + system CPU seconds) of every live process, from /proc."""
+    ticks_per_s = os.sysconf("SC_CLK_TCK")
+    stats = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            line = (entry / "stat").read_text(encoding="ascii", errors="replace")
+        except OSError:  # it ended meanwhile
+            continue
+        # After "pid (command) ": state, ppid, ... utime and stime are the 14th and 15th fields.
+        fields = line[line.rindex(")") + 2 :].split()
+        stats[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / ticks_per_s)
+    return stats
 
 
 def temporal_args(db_file: Path, port: int, ui_port: int, codec_url: str | None) -> list[str]:
@@ -120,12 +137,13 @@ class Processes:
     def __init__(self, log_dir: Path) -> None:
         self.log_dir = log_dir
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        self.running: dict[str, subprocess.Popen] = {}
+        self.running: dict[str, subprocess.Popen[bytes]] = {}
 
-    def start(self, name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen:
-        log = open(self.log_dir / f"{name.split('#', maxsplit=1)[0]}.log", "ab")
-        proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        log.close()
+    def start(self, name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+        with open(self.log_dir / f"{name.split('#', maxsplit=1)[0]}.log", "ab") as log:
+            proc = subprocess.Popen(
+                args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
         self.running[name] = proc
         return proc
 
@@ -152,13 +170,20 @@ class Processes:
             self.kill(name, signal.SIGTERM)
 
 
+def _pg_ctl() -> Callable[..., str]:
+    """pgserver's pg_ctl runner (pgserver makes its command functions at import, untyped)."""
+    from pgserver._commands import create_command_function
+
+    return create_command_function("pg_ctl")
+
+
 class PrivatePostgres:
     """A PostgreSQL server of our own (pgserver's binaries) that a drill may stop and start."""
 
     def __init__(self, pgdata: Path) -> None:
-        import pgserver
+        from pgserver.postgres_server import get_server
 
-        self.server = pgserver.get_server(pgdata, cleanup_mode="stop")
+        self.server = get_server(pgdata, cleanup_mode="stop")
         self.pgdata = pgdata
         self._start_args = self._recorded_start_args()
 
@@ -170,14 +195,10 @@ class PrivatePostgres:
         return ["-w", "-o", '-h ""', "-o", f"-k {info.socket_dir}", "-l", str(self.server.log), "start"]
 
     def stop(self) -> None:
-        from pgserver._commands import pg_ctl
-
-        pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.pgdata, user=self.server.system_user)
+        _pg_ctl()(["-w", "-m", "fast", "stop"], pgdata=self.pgdata, user=self.server.system_user)
 
     def start(self) -> None:
-        from pgserver._commands import pg_ctl
-
-        pg_ctl(self._start_args, pgdata=self.pgdata, user=self.server.system_user, timeout=30)
+        _pg_ctl()(self._start_args, pgdata=self.pgdata, user=self.server.system_user, timeout=30)
 
     def close(self) -> None:
         self.server._cleanup()
@@ -217,6 +238,13 @@ class LocalStack:
     @property
     def sandbox_url(self) -> str:
         return f"http://127.0.0.1:{self.sandbox_port}"
+
+    @property
+    def running_database_url(self) -> str:
+        """The database in use once started: the one given, or the private PostgreSQL."""
+        if self.database_url is None:
+            raise RuntimeError("the stack has not started its database")
+        return self.database_url
 
     @property
     def temporal_address(self) -> str:

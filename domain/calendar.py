@@ -12,7 +12,7 @@ year says so.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
@@ -48,10 +48,6 @@ class Deadline:
     due_on: date
     provisional: bool
 
-    @property
-    def ends_at(self) -> datetime:
-        return end_of_day_cst(self.due_on)
-
 
 def end_of_day_cst(day: date) -> datetime:
     """24:00 CST of `day`, i.e. 00:00 CST of the next day, as an aware datetime."""
@@ -68,10 +64,6 @@ class WorkingDayCalendar:
 
     def __init__(self, schedules: Iterable[YearSchedule] = ()) -> None:
         self._years: dict[int, YearSchedule] = {s.year: s for s in schedules}
-
-    @property
-    def known_years(self) -> frozenset[int]:
-        return frozenset(self._years)
 
     def with_year(self, schedule: YearSchedule) -> WorkingDayCalendar:
         return WorkingDayCalendar([*self._years.values(), schedule])
@@ -142,18 +134,3 @@ def schedules_from_dates(holidays: Iterable[date], workdays: Iterable[date]) -> 
 def official_calendar() -> WorkingDayCalendar:
     """The calendar of the published schedules, built once."""
     return WorkingDayCalendar(official_schedules())
-
-
-def schedule_from_mapping(year: int, data: Mapping[str, Iterable[str]]) -> YearSchedule:
-    """Build a schedule from ISO date strings; raises ValueError naming the bad date."""
-
-    def parse(name: str) -> frozenset[date]:
-        days = set()
-        for raw in data.get(name, ()):
-            try:
-                days.add(date.fromisoformat(raw))
-            except (TypeError, ValueError):
-                raise ValueError(f"{name}: {raw!r} is not a real date (YYYY-MM-DD)") from None
-        return frozenset(days)
-
-    return YearSchedule(year, parse("holidays"), parse("makeup_workdays"))

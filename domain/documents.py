@@ -19,7 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import noto_cjk_sans_otc
+import noto_cjk_sans_otc  # type: ignore[import-untyped]  # ships only the font and its path, no type information
 from fpdf import FPDF
 from fpdf.enums import Align, WrapMode, XPos, YPos
 from fpdf.fonts import FontFace

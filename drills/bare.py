@@ -10,6 +10,7 @@ difference to the real thing is what our own code costs on top of Temporal.
 from __future__ import annotations
 
 import asyncio
+import functools
 import signal
 import sys
 from dataclasses import dataclass
@@ -53,8 +54,11 @@ class BareWorkflow:
             for _ in range(share(plan.local_activities, phase, phases)):
                 await workflow.execute_local_activity(nothing, start_to_close_timeout=timedelta(seconds=5))
             if phase < phases - 1:
-                await workflow.wait_condition(lambda: self.inputs > phase)
+                await workflow.wait_condition(functools.partial(self._inputs_beyond, phase))
         return self.inputs
+
+    def _inputs_beyond(self, count: int) -> bool:
+        return self.inputs > count
 
     @workflow.update
     async def step(self) -> int:

@@ -37,9 +37,9 @@ from rich.table import Table
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
+from devstack.processes import ROOT, LocalStack, client_limits, memory_mb
 from drills.bare import BarePlan, BareWorkflow
 from drills.people import new_citizen, new_vehicle
-from devstack.processes import ROOT, LocalStack, client_limits, memory_mb
 
 N = int(os.environ.get("BENCH_N", "200"))
 CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "50"))
@@ -83,9 +83,8 @@ def percentile(values: list[float], q: float) -> float:
 
 def checked(response: httpx.Response, *expected: int) -> httpx.Response:
     if response.status_code not in expected:
-        raise RuntimeError(
-            f"{response.request.method} {response.request.url.path} answered {response.status_code}: {response.text[:300]}"
-        )
+        request = f"{response.request.method} {response.request.url.path}"
+        raise RuntimeError(f"{request} answered {response.status_code}: {response.text[:300]}")
     return response
 
 
@@ -132,7 +131,7 @@ class Citizens:
             created = await self.api.post(
                 "/v1/applications", json=body, headers={**headers, "Idempotency-Key": uuid.uuid4().hex}
             )
-        application_id = checked(created, 201).json()["application_id"]
+        application_id: str = checked(created, 201).json()["application_id"]
         shipped = insured = False
         while True:
             await asyncio.sleep(POLL_S)
@@ -202,7 +201,9 @@ class ClerkBots:
 
 
 async def history_stats(client: Client, workflow_ids: list[str]) -> dict[str, float]:
-    events, sizes, kinds = [], [], Counter()
+    events: list[int] = []
+    sizes: list[int] = []
+    kinds: Counter[str] = Counter()
     for workflow_id in workflow_ids:
         history = await client.get_workflow_handle(workflow_id).fetch_history()
         events.append(len(history.events))
@@ -244,14 +245,16 @@ async def run_ours(stack: LocalStack, progress: Progress, count: int, label: str
         try:
             async with asyncio.timeout(TIMEOUT_S):
                 walks = asyncio.gather(*(one(owner, vehicle) for owner, vehicle in people))
-                await asyncio.wait([walks, clerks], return_when=asyncio.FIRST_COMPLETED)
+                racing: list[asyncio.Future[Any]] = [walks, clerks]
+                await asyncio.wait(racing, return_when=asyncio.FIRST_COMPLETED)
                 if clerks.done():
                     walks.cancel()
                     clerks.result()  # a clerk bot failed: say why
                 ids = await walks
         except TimeoutError:
+            logs = (stack.data_dir / "logs").relative_to(ROOT)
             raise SystemExit(
-                f"{label}: not all applications completed within {TIMEOUT_S:.0f} s (BENCH_TIMEOUT_S); logs under {(stack.data_dir / 'logs').relative_to(ROOT)}"
+                f"{label}: not all applications completed within {TIMEOUT_S:.0f} s (BENCH_TIMEOUT_S); logs under {logs}"
             ) from None
         finally:
             bots.stopped.set()
@@ -335,7 +338,8 @@ def print_table(results: dict[str, Any]) -> None:
         r = results[side]
         console.print(
             f"{side}: {r['apps_per_s']:.2f} apps/s over {r['seconds']:.1f} s; "
-            f"{r['history']['events_per_app']:.0f} events and {r['history']['bytes_per_app'] / 1024:.1f} KiB of history per application; "
+            f"{r['history']['events_per_app']:.0f} events and "
+            f"{r['history']['bytes_per_app'] / 1024:.1f} KiB of history per application; "
             f"worker peak RSS {r['worker_peak_rss_mb']:.0f} MiB"
         )
         console.print(
@@ -362,7 +366,7 @@ class CpuMeter:
         return spent
 
 
-def start_profilers(stack: LocalStack, seconds: int) -> list[subprocess.Popen]:
+def start_profilers(stack: LocalStack, seconds: int) -> list[subprocess.Popen[bytes]]:
     py_spy = Path(sys.executable).parent / "py-spy"
     targets = {"worker": stack.worker_pids()[0], "api": stack.processes.running["api"].pid}
     return [
@@ -426,7 +430,7 @@ async def bench() -> dict[str, Any]:
                 profiler.wait(timeout=60)
         _, worker_peak = memory_mb(stack.worker_pids()[0])
         _, bare_peak = memory_mb(bare_worker.pid)
-        results = {
+        results: dict[str, Any] = {
             "n": N,
             "concurrency": CONCURRENCY,
             "plan": plan.__dict__,
@@ -470,7 +474,8 @@ def main() -> None:
     ours, bare = results["ours"], results["bare"]
     print(
         f"bench: ratio={results['ratio']:.2f} apps_per_s={ours['apps_per_s']:.2f} bare_per_s={bare['apps_per_s']:.2f} "
-        f"p99_decision_ms={ours['latency_ms']['decision']['p99']:.1f} p99_bare_update_ms={bare['latency_ms']['update']['p99']:.1f}",
+        f"p99_decision_ms={ours['latency_ms']['decision']['p99']:.1f} "
+        f"p99_bare_update_ms={bare['latency_ms']['update']['p99']:.1f}",
         flush=True,
     )
 

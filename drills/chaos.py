@@ -23,6 +23,7 @@ back); an audit record for every action the API confirmed. The last line is
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -31,19 +32,23 @@ import sys
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 import httpx
-from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.client import Client, WorkflowFailureError
 
-from drills.people import new_citizen, new_vehicle
+from config import Settings
 from devstack.processes import ROOT, LocalStack, client_limits
 from domain.statuses import USAGE_PRIVATE as PRIVATE
 from domain.statuses import USAGE_RIDE_HAILING as RIDE_HAILING
+from domain.statuses import UsageChangeState
+from drills.people import new_citizen, new_vehicle
 from sandbox.runtime import SERVICES
+from workers.temporal import data_converter
 
 STEERS = ("completed", "rejected_preliminary", "rejected_final", "withdrawn", "expired")
 ENDING = {
@@ -282,20 +287,19 @@ class Monkey:
 
 async def closed(stack: LocalStack, cases: list[Case], timeout_s: float = 180) -> None:
     """Wait until every workflow has finished closing down (a reversal and a return follow the ending)."""
-    client = await Client.connect(stack.temporal_address)
-    end = time.monotonic() + timeout_s
-    for case in cases:
-        if case.application_id is None:
-            continue
-        handle = client.get_workflow_handle(f"permit-{case.application_id}")
-        while (await handle.describe()).status == WorkflowExecutionStatus.RUNNING and time.monotonic() < end:
-            await asyncio.sleep(0.5)
+    client = await Client.connect(stack.temporal_address, data_converter=data_converter(Settings()))
+    with contextlib.suppress(TimeoutError):  # what has not closed by then, `verify` reports
+        async with asyncio.timeout(timeout_s):
+            for case in cases:
+                if case.application_id is not None:
+                    with contextlib.suppress(WorkflowFailureError):  # closed all the same
+                        await client.get_workflow_handle(f"permit-{case.application_id}").result()
 
 
 async def verify(cases: list[Case], stack: LocalStack, sandbox: httpx.AsyncClient, report: Report) -> None:
     """Judge by the sandbox's and the store's records, not by what the workflows say."""
     records = (await sandbox.get("/sandbox/records")).json()
-    connection = await asyncpg.connect(stack.database_url)
+    connection = await asyncpg.connect(stack.running_database_url)
     try:
         statuses = {
             str(r["application_id"]): r["status"]
@@ -334,7 +338,9 @@ class Records:
 
 def judge(cases: list[Case], records: Records, report: Report) -> None:
     changes = Counter(
-        (job["reference"], job["target_nature"]) for job in records.usage_changes if job["status"] == "completed"
+        (job["reference"], job["target_nature"])
+        for job in records.usage_changes
+        if job["status"] == UsageChangeState.COMPLETED
     )
     notices = Counter(message["phone"] for message in records.sms if ONE_TIME_NOTICE in message["text"])
     shipments = Counter(shipment["reference"] for shipment in records.shipments)
@@ -346,27 +352,23 @@ def judge(cases: list[Case], records: Records, report: Report) -> None:
             report.problems.append(f"{case.steer}: {app} ended nowhere (store: {records.statuses.get(app or '')})")
             continue
         reached_vehicle_admin = case.steer != "rejected_preliminary"
-        expected = {
-            "ending": ENDING[case.steer],
+        expected_counts = {
             "permits": int(case.steer == "completed"),
             "changes": int(reached_vehicle_admin),
             "reversals": int(reached_vehicle_admin and case.steer != "completed"),
             "notices": int(reached_vehicle_admin),
             "shipments": int(reached_vehicle_admin),  # the permit to the owner, or the originals back
         }
-        found = {
-            "ending": records.statuses[app],
+        found_counts = {
             "permits": records.permits[app],
             "changes": changes[(app, RIDE_HAILING)],
             "reversals": changes[(app, PRIVATE)],
             "notices": notices[case.owner["phone"]],
             "shipments": shipments[app],
         }
-        doubled = [
-            key
-            for key in ("permits", "changes", "reversals", "notices", "shipments")
-            if found[key] > max(1, expected[key])
-        ]
+        expected = {"ending": ENDING[case.steer], **expected_counts}
+        found = {"ending": records.statuses[app], **found_counts}
+        doubled = [key for key, count in found_counts.items() if count > max(1, expected_counts[key])]
         missing_audit = [action for action in case.confirmed if not records.audited[(action, app)]]
         report.duplicated += len(doubled)
         if found == expected and not missing_audit:
@@ -377,7 +379,7 @@ def judge(cases: list[Case], records: Records, report: Report) -> None:
             )
 
 
-async def run_drill(drill: Drill, data_dir: Path, say=print) -> Report:
+async def run_drill(drill: Drill, data_dir: Path, say: Callable[[str], None] = print) -> Report:
     """Start a stack under `data_dir`, steer the applications through the faults, verify."""
     report = Report(applications=drill.applications)
     stack = LocalStack.fresh(

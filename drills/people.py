@@ -14,7 +14,8 @@ _vin_serial = itertools.count(random.randrange(10**6))
 
 
 def new_citizen(district: str = "330382") -> dict[str, str]:
-    first17 = f"{district}{random.randint(1960, 2000)}0{random.randint(1, 9)}1{random.randint(0, 9)}{random.randint(100, 999)}"
+    born = f"{random.randint(1960, 2000)}0{random.randint(1, 9)}1{random.randint(0, 9)}"
+    first17 = f"{district}{born}{random.randint(100, 999)}"
     return {
         "name": "李四",
         "id_number": first17 + id_check_character(first17),

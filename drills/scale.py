@@ -31,9 +31,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from temporalio.client import Client
 
 from config import Settings
+from devstack.processes import ROOT, LocalStack, client_limits, memory_mb
 from drills.bench import PNG, Latencies, checked
 from drills.people import new_citizen, new_vehicle
-from devstack.processes import ROOT, LocalStack, client_limits, memory_mb
 from workers.temporal import data_converter
 from workflows.permit_application import PermitApplicationWorkflow
 from workflows.types import CalendarChanged
@@ -168,7 +168,7 @@ async def resume_after_restart(stack: LocalStack, application_ids: list[str], pr
     await asyncio.gather(*(wake(application_id) for application_id in application_ids))
     signalled_s = time.perf_counter() - started
     await wait_for(
-        stack.database_url,
+        stack.running_database_url,
         "updated_at > $1",
         restarted,
         len(application_ids),
@@ -215,7 +215,12 @@ async def scale() -> dict[str, Any]:
                 started = time.perf_counter()
                 parked, applicant = await park(api, sandbox, progress)
                 parked_s = await wait_for(
-                    stack.database_url, "status = $1", "awaiting_insurance", N, progress, "parked in awaiting_insurance"
+                    stack.running_database_url,
+                    "status = $1",
+                    "awaiting_insurance",
+                    N,
+                    progress,
+                    "parked in awaiting_insurance",
                 )
                 parking_s = time.perf_counter() - started
                 await asyncio.sleep(10)  # let the worker settle before reading its memory
@@ -266,12 +271,14 @@ def main() -> None:
         f"parked {results['n']} applications in {results['parking_s']:.0f} s ({results['parked_per_s']:.1f}/s); "
         f"worker RSS {results['worker_rss_mb']:.0f} MiB (peak {results['worker_peak_rss_mb']:.0f} MiB); "
         f"view p50/p99 {results['view_ms']['p50']:.1f}/{results['view_ms']['p99']:.1f} ms; "
-        f"after a worker restart all resumed in {r['all_resumed_s']:.0f} s ({r['resumed_per_s']:.1f}/s, signalled in {r['signalled_s']:.0f} s), "
+        f"after a worker restart all resumed in {r['all_resumed_s']:.0f} s ({r['resumed_per_s']:.1f}/s, "
+        f"signalled in {r['signalled_s']:.0f} s), "
         f"new worker RSS {r['worker_rss_mb_after']:.0f} MiB",
         flush=True,
     )
     print(
-        f"scale: n={results['n']} worker_rss_mb={results['worker_rss_mb']:.0f} view_p99_ms={results['view_ms']['p99']:.1f} resume_s={r['all_resumed_s']:.0f}"
+        f"scale: n={results['n']} worker_rss_mb={results['worker_rss_mb']:.0f} "
+        f"view_p99_ms={results['view_ms']['p99']:.1f} resume_s={r['all_resumed_s']:.0f}"
     )
     sys.exit(0)
 
