@@ -1,8 +1,10 @@
-"""The workflows of the permit service.
+"""The permit application workflow.
 
-WORKFLOW_SHAPE_VERSION names the shape of the workflows' histories: the commands they issue, in order.
-Until a release is deployed with applications running, a change of shape re-records the reference
-histories under a new version (docs/versioning.md), and `make run` refuses local data of another shape.
+`WORKFLOW_SHAPE_VERSION` names the commands the workflow issues, step by step (docs/versioning.md).
+Until a release runs applications, a change of shape bumps it and re-records the reference histories;
+data left by an older shape is cleared with `make clean-data`.
 """
 
 WORKFLOW_SHAPE_VERSION = "1.0.0"
+
+__all__ = ["WORKFLOW_SHAPE_VERSION"]

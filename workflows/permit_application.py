@@ -68,39 +68,6 @@ with workflow.unsafe.imports_passed_through():
         Withdrawal,
     )
 
-TASK_QUEUE = "permit-applications"
-
-# Versioning (docs/versioning.md): every change to what the workflow does goes behind a patch.
-PATCH_SMS_ORIGINALS_RECEIVED = "sms-originals-received"
-# An insurance check asked for while the status was being entered is answered, not left to the poll.
-PATCH_INSURANCE_CHECK_DURING_ENTRY = "insurance-check-during-entry"
-# A clerk's decision is answered once the application has moved on (deadlines from a local
-# activity); the documents and SMS that follow no longer hold up the clerk.
-PATCH_PROMPT_DECISIONS = "prompt-decisions"
-# The projection for the inbox is written by a local activity: no server round trip, and the
-# view it carries stays out of the history.
-PATCH_LOCAL_PROJECTION = "local-projection"
-# A courier callback that overtakes the shipment activity's result is kept, not dropped.
-PATCH_EARLY_DELIVERY_REPORT = "early-delivery-report"
-PATCH_DOCUMENT_VEHICLE = "document-vehicle"
-# The status a decision leads to (with the insurance deadline, at acceptance) is projected at
-# once; before, the applicant saw it only after the documents and SMS that follow it.
-PATCH_PROJECT_DECISIONS = "project-decisions"
-# Every patch above is decided in the first workflow task. Decided where it applies, a patch
-# that follows a local activity could be recorded one task later than the replay asks for it
-# (a query during the local activity makes the SDK close the task before the code after it
-# runs), and the next replay of that application would fail (docs/versioning.md).
-PATCH_DECIDED_AT_START = "patches-decided-at-start"
-PATCHES_DECIDED_AT_START = (
-    PATCH_LOCAL_PROJECTION,
-    PATCH_SMS_ORIGINALS_RECEIVED,
-    PATCH_INSURANCE_CHECK_DURING_ENTRY,
-    PATCH_PROMPT_DECISIONS,
-    PATCH_EARLY_DELIVERY_REPORT,
-    PATCH_DOCUMENT_VEHICLE,
-    PATCH_PROJECT_DECISIONS,
-)
-
 DEPARTMENT_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
     backoff_coefficient=2.0,
@@ -175,7 +142,6 @@ class PermitApplicationWorkflow:
         self._findings: list[dict[str, str]] = []
         self._accepted_on: str | None = None
         self._accepted_at: datetime | None = None
-        self._prompt_decisions = False  # PATCH_PROMPT_DECISIONS, decided at acceptance
         self._permit: dict[str, str] | None = None
         self._version = 0
         self._vehicle: VehicleRecord | None = None
@@ -217,9 +183,6 @@ class PermitApplicationWorkflow:
         self._materials = dict(input.materials)
         workflow.logger.info("application started", extra={"request_id": input.request_id})
         self._note("submitted", "applicant", channel=input.channel)
-        if workflow.patched(PATCH_DECIDED_AT_START):
-            for patch in PATCHES_DECIDED_AT_START:
-                workflow.patched(patch)  # remembered for the run: where it applies, no marker is written again
         await self._project()
         try:
             await self._handle(input)
@@ -319,20 +282,16 @@ class PermitApplicationWorkflow:
         """受理: start the statutory clocks and give the one-time notice (一次性告知)."""
         self._accepted_on = self._today().isoformat()
         self._accepted_at = workflow.now()
-        prompt = self._prompt_decisions = workflow.patched(PATCH_PROMPT_DECISIONS)
-        if prompt:
-            workflow.patched(PATCH_PROJECT_DECISIONS)  # decided before the local activity below, never after one
-        self._apply_deadlines(await self._compute_deadlines(local=prompt))
+        self._apply_deadlines(await self._compute_deadlines())
         insurance = self._deadline_info.insurance if self._deadline_info else None
         assert insurance is not None
         self._note("accepted", decision.actor, reason=decision.reason)
         self._clock = asyncio.create_task(self._run_clocks())
-        if prompt:
-            assert self._input is not None
-            self._move_on(
-                Status.AWAITING_ORIGINALS if self._input.channel == Channel.ONLINE else Status.VEHICLE_NATURE_CHANGE
-            )
-            await self._project_decision()
+        assert self._input is not None
+        self._move_on(
+            Status.AWAITING_ORIGINALS if self._input.channel == Channel.ONLINE else Status.VEHICLE_NATURE_CHANGE
+        )
+        await self._project_decision()
         await self._document("joint_handling_confirmation", {"accepted_on": self._accepted_on})
         await self._document(
             "insurance_one_time_notice",
@@ -352,7 +311,7 @@ class PermitApplicationWorkflow:
 
     async def _originals(self) -> None:
         """Online channel: the applicant mails the originals; a clerk confirms receipt."""
-        shipped = self._prompt_decisions and self._originals_tracking is not None  # during the acceptance paperwork
+        shipped = self._originals_tracking is not None  # during the acceptance paperwork
         await self._enter(Status.AWAITING_ORIGINALS, awaiting=Step.ORIGINALS_RECEIVED if shipped else None)
         await self._wait(lambda: self._originals_tracking is not None)
         self._note("originals_shipped", "applicant")
@@ -361,15 +320,11 @@ class PermitApplicationWorkflow:
         decision = await self._await_decision()
         self._originals_received = True
         self._note("originals_received", decision.actor)
-        prompt = workflow.patched(PATCH_PROMPT_DECISIONS)
-        sms = workflow.patched(PATCH_SMS_ORIGINALS_RECEIVED)  # decided before the local activity below, never after one
-        if prompt:
-            self._move_on(Status.VEHICLE_NATURE_CHANGE)
-            await self._project_decision()
-        if sms:
-            await self._sms(
-                "originals-received", "您邮寄的机动车登记证书、行驶证原件已收到，车辆使用性质变更已提交公安车管所。"
-            )
+        self._move_on(Status.VEHICLE_NATURE_CHANGE)
+        await self._project_decision()
+        await self._sms(
+            "originals-received", "您邮寄的机动车登记证书、行驶证原件已收到，车辆使用性质变更已提交公安车管所。"
+        )
         self._settle_decision()
 
     async def _change_usage_nature(self, input: PermitApplicationInput) -> None:
@@ -407,10 +362,7 @@ class PermitApplicationWorkflow:
                     raise _Closed(Status.EXPIRED, "期限届满仍未查到承运人责任险保单", "system")
                 continue
             changes = self._deadline_changes
-            if workflow.patched(PATCH_INSURANCE_CHECK_DURING_ENTRY):
-                requested = self._insurance_checks_done  # requests not yet answered count, whenever they came
-            else:
-                requested = self._insurance_checks_requested
+            requested = self._insurance_checks_done  # requests not yet answered count, whenever they came
             checked = await self._wait(
                 lambda: self._insurance_checks_requested > requested or self._deadline_changes > changes,
                 timeout=min(remaining, timedelta(seconds=input.timing.insurance_poll_s)),
@@ -469,7 +421,7 @@ class PermitApplicationWorkflow:
             ),
         )
         self._delivery_tracking = shipment.tracking_number
-        if workflow.patched(PATCH_EARLY_DELIVERY_REPORT) and shipment.tracking_number in self._delivery_reports:
+        if shipment.tracking_number in self._delivery_reports:
             self._delivered = True  # the callback came before the shipment's own answer
         self._note("documents_shipped", "courier", tracking_number=shipment.tracking_number)
         await self._project()
@@ -625,8 +577,7 @@ class PermitApplicationWorkflow:
     @workflow.update
     async def report_originals_shipment(self, shipment: OriginalsShipment) -> dict[str, Any]:
         self._originals_tracking = shipment.tracking_number
-        if self._prompt_decisions:
-            self._awaiting_step = Step.ORIGINALS_RECEIVED  # the step the view now shows is the one a clerk may take
+        self._awaiting_step = Step.ORIGINALS_RECEIVED  # the step the view now shows is the one a clerk may take
         return self.view()
 
     @report_originals_shipment.validator
@@ -781,7 +732,7 @@ class PermitApplicationWorkflow:
     async def _project_decision(self) -> None:
         """Show the applicant where a decision has led before the paperwork it starts (a flaky SMS
         gateway must not hide an acceptance while its 15-working-day clock runs)."""
-        if self._closing is None and workflow.patched(PATCH_PROJECT_DECISIONS):
+        if self._closing is None:
             await self._project()
 
     async def _wait(
@@ -862,8 +813,6 @@ class PermitApplicationWorkflow:
 
     def _vehicle_fields(self, *, owner: bool = False) -> dict[str, str]:
         """The plate (and the registered owner) as documents show them: masked, documents being stored in clear."""
-        if not workflow.patched(PATCH_DOCUMENT_VEHICLE):
-            return {}
         assert self._input is not None and self._vehicle is not None
         fields = {"plate": mask_plate(self._input.vehicle.plate)}
         if owner:
@@ -885,9 +834,6 @@ class PermitApplicationWorkflow:
         self._upsert_search_attributes()
         workflow.set_current_details(self._current_details())
         request = ProjectionRequest(self._version, self.view())
-        if not workflow.patched(PATCH_LOCAL_PROJECTION):
-            await self._store_call(PermitActivities.project, request)
-            return
         await workflow.execute_local_activity_method(
             PermitActivities.project,
             request,
@@ -932,7 +878,7 @@ class PermitApplicationWorkflow:
 
     # ------------------------------------------------------ statutory clocks
 
-    async def _compute_deadlines(self, *, local: bool = False) -> Deadlines:
+    async def _compute_deadlines(self) -> Deadlines:
         assert self._input is not None and self._accepted_on is not None
         timing = self._input.timing
         query = DeadlinesQuery(
@@ -942,15 +888,14 @@ class PermitApplicationWorkflow:
             reminder_working_days=list(timing.reminder_working_days),
             warning_working_days=timing.warning_working_days,
         )
-        if local:  # a calendar lookup: no need for a round trip through the server
-            return await workflow.execute_local_activity_method(
-                PermitActivities.compute_deadlines,
-                query,
-                start_to_close_timeout=LOCAL_ACTIVITY_TIMEOUT,
-                retry_policy=STORE_RETRY,
-                summary=ACTIVITY_SUMMARIES.get("compute_deadlines"),
-            )
-        return await self._store_call(PermitActivities.compute_deadlines, query)
+        # A calendar lookup: no need for a round trip through the server.
+        return await workflow.execute_local_activity_method(
+            PermitActivities.compute_deadlines,
+            query,
+            start_to_close_timeout=LOCAL_ACTIVITY_TIMEOUT,
+            retry_policy=STORE_RETRY,
+            summary=ACTIVITY_SUMMARIES.get("compute_deadlines"),
+        )
 
     def _apply_deadlines(self, info: Deadlines) -> None:
         self._deadline_info = info
