@@ -8,7 +8,6 @@ class receives its adapters and store; it never builds a client itself.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -17,133 +16,38 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from adapters.departments import Departments
-from adapters.models import (
-    InspectionReport,
-    Invoice,
-    NevRange,
-    Policy,
-    PurchaseTax,
-    Shipment,
-    UsageChangeJob,
-    VehicleRecord,
-)
 from domain import errors
 from domain.calendar import WorkingDayCalendar
-from domain.eligibility import Finding, VehicleFacts, assess, load_policy, permit_valid_until
+from domain.eligibility import Finding, assess, load_policy, permit_valid_until
 from domain.views import mask_view
 from store import Store
+from workflows.types import (
+    AssessmentInput,
+    DeadlineAnswer,
+    Deadlines,
+    DeadlinesQuery,
+    DocumentRequest,
+    InspectionReport,
+    Invoice,
+    JobQuery,
+    ModelQuery,
+    NevRange,
+    PermitAnswer,
+    PermitRequest,
+    Policy,
+    ProjectionRequest,
+    PurchaseTax,
+    Shipment,
+    ShipmentRequest,
+    SmsRequest,
+    TrackingQuery,
+    UsageChangeJob,
+    UsageChangeRequest,
+    VehicleQuery,
+    VehicleRecord,
+)
 
 log = structlog.get_logger(__name__)
-
-
-@dataclass
-class VehicleQuery:
-    vin: str
-    plate: str = ""
-    owner_id_number: str = ""
-
-
-@dataclass
-class ModelQuery:
-    model: str
-
-
-@dataclass
-class AssessmentInput:
-    facts: VehicleFacts
-    on: str
-
-
-@dataclass
-class DeadlinesQuery:
-    accepted_on: str
-    insurance_working_days: int
-    decision_working_days: int
-    reminder_working_days: list[int]
-    warning_working_days: int
-
-
-@dataclass
-class DeadlineAnswer:
-    start: str
-    working_days: int
-    due_on: str
-    provisional: bool
-
-
-@dataclass
-class Deadlines:
-    """Both statutory clocks of one acceptance, and the days their alerts fall on."""
-
-    insurance: DeadlineAnswer
-    decision: DeadlineAnswer
-    reminder_dates: dict[str, str]
-    decision_warning_from: str
-
-
-@dataclass
-class SmsRequest:
-    phone: str
-    text: str
-    idempotency_key: str
-
-
-@dataclass
-class DocumentRequest:
-    application_id: str
-    kind: str
-    key: str
-    data: dict[str, Any]
-
-
-@dataclass
-class UsageChangeRequest:
-    vin: str
-    plate: str
-    owner_id_number: str
-    target_nature: str
-    reference: str
-    idempotency_key: str
-
-
-@dataclass
-class JobQuery:
-    job_id: str
-
-
-@dataclass
-class PermitRequest:
-    application_id: str
-    issued_on: str
-    vehicle_registered_on: str
-
-
-@dataclass
-class PermitAnswer:
-    number: str
-    issued_on: str
-    valid_until: str
-
-
-@dataclass
-class ShipmentRequest:
-    reference: str
-    recipient: str
-    phone: str
-    address: str
-    contents: str
-    idempotency_key: str
-
-
-@dataclass
-class TrackingQuery:
-    tracking_number: str
-
-
-@dataclass
-class ProjectionRequest:
-    version: int
-    view: dict[str, Any]
 
 
 CalendarSource = Any  # an async callable returning the current WorkingDayCalendar

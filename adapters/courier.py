@@ -3,7 +3,7 @@
 from typing import Protocol
 
 from adapters.base import HttpDepartment, segment
-from adapters.models import Shipment
+from workflows.types import Shipment
 
 
 class CourierClient(Protocol):

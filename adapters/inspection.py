@@ -3,7 +3,7 @@
 from typing import Protocol
 
 from adapters.base import HttpDepartment
-from adapters.models import InspectionReport
+from workflows.types import InspectionReport
 
 
 class InspectionClient(Protocol):

@@ -4,7 +4,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Protocol
 
 from adapters.base import HttpDepartment
-from adapters.models import Policy
+from workflows.types import Policy
 
 CARRIER_LIABILITY = "carrier_liability"
 CHINA_TZ = timezone(timedelta(hours=8))

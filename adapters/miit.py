@@ -3,7 +3,7 @@
 from typing import Protocol
 
 from adapters.base import HttpDepartment
-from adapters.models import NevRange
+from workflows.types import NevRange
 
 
 class MiitClient(Protocol):

@@ -3,7 +3,7 @@
 from typing import Protocol
 
 from adapters.base import HttpDepartment
-from adapters.models import Invoice, PurchaseTax
+from workflows.types import Invoice, PurchaseTax
 
 
 class TaxClient(Protocol):

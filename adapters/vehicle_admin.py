@@ -3,7 +3,7 @@
 from typing import Protocol
 
 from adapters.base import HttpDepartment, segment
-from adapters.models import UsageChangeJob, VehicleRecord
+from workflows.types import UsageChangeJob, VehicleRecord
 
 
 class VehicleAdminClient(Protocol):

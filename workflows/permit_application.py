@@ -22,23 +22,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 # Passed through: the sandbox would otherwise import (and, without bytecode on disk, compile) these
 # modules again for every workflow instance it creates. All are free of state and side effects.
 with workflow.unsafe.imports_passed_through():
-    from activities.permit import (
-        AssessmentInput,
-        Deadlines,
-        DeadlinesQuery,
-        DocumentRequest,
-        JobQuery,
-        ModelQuery,
-        PermitActivities,
-        PermitRequest,
-        ProjectionRequest,
-        ShipmentRequest,
-        SmsRequest,
-        TrackingQuery,
-        UsageChangeRequest,
-        VehicleQuery,
-    )
-    from adapters.models import Policy, UsageChangeJob, VehicleRecord
+    from activities.permit import PermitActivities
     from domain import errors
     from domain.calendar import CST, cst_date, end_of_day_cst
     from domain.eligibility import VehicleFacts
@@ -56,15 +40,31 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows import search_attributes as sa
     from workflows.types import (
+        AssessmentInput,
         CalendarChanged,
+        Deadlines,
+        DeadlinesQuery,
         Decision,
         DeliveryReport,
+        DocumentRequest,
+        JobQuery,
+        ModelQuery,
         OriginalsShipment,
         PermitApplicationInput,
         PermitApplicationResult,
+        PermitRequest,
+        Policy,
         PolicyReport,
+        ProjectionRequest,
+        ShipmentRequest,
+        SmsRequest,
         Supplements,
+        TrackingQuery,
+        UsageChangeJob,
         UsageChangeReport,
+        UsageChangeRequest,
+        VehicleQuery,
+        VehicleRecord,
         Withdrawal,
     )
 

@@ -1,12 +1,18 @@
-"""Input, result, signal and update types of the permit application workflow.
+"""Every type that crosses Temporal's data converter for the permit application.
 
-Everything here crosses Temporal's data converter, so it is plain dataclasses with
-JSON types: dates are ISO strings. Fields may be added with defaults; never removed.
+The workflow's input and result, its updates and signals, the activities' requests and
+answers, and the departments' records that activities hand back. Plain dataclasses of JSON
+types (dates as ISO strings). Fields may be added with defaults; never removed.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
+
+from domain.eligibility import VehicleFacts
+
+# ------------------------------------------------------------ workflow input, result, updates and signals
 
 
 @dataclass
@@ -115,3 +121,194 @@ class CalendarChanged:
 class DeliveryReport:
     tracking_number: str
     status: str
+
+
+# ------------------------------------------------------------ activity requests and answers
+
+
+@dataclass
+class VehicleQuery:
+    vin: str
+    plate: str = ""
+    owner_id_number: str = ""
+
+
+@dataclass
+class ModelQuery:
+    model: str
+
+
+@dataclass
+class AssessmentInput:
+    facts: VehicleFacts
+    on: str
+
+
+@dataclass
+class DeadlinesQuery:
+    accepted_on: str
+    insurance_working_days: int
+    decision_working_days: int
+    reminder_working_days: list[int]
+    warning_working_days: int
+
+
+@dataclass
+class DeadlineAnswer:
+    start: str
+    working_days: int
+    due_on: str
+    provisional: bool
+
+
+@dataclass
+class Deadlines:
+    """Both statutory clocks of one acceptance, and the days their alerts fall on."""
+
+    insurance: DeadlineAnswer
+    decision: DeadlineAnswer
+    reminder_dates: dict[str, str]
+    decision_warning_from: str
+
+
+@dataclass
+class SmsRequest:
+    phone: str
+    text: str
+    idempotency_key: str
+
+
+@dataclass
+class DocumentRequest:
+    application_id: str
+    kind: str
+    key: str
+    data: dict[str, Any]
+
+
+@dataclass
+class UsageChangeRequest:
+    vin: str
+    plate: str
+    owner_id_number: str
+    target_nature: str
+    reference: str
+    idempotency_key: str
+
+
+@dataclass
+class JobQuery:
+    job_id: str
+
+
+@dataclass
+class PermitRequest:
+    application_id: str
+    issued_on: str
+    vehicle_registered_on: str
+
+
+@dataclass
+class PermitAnswer:
+    number: str
+    issued_on: str
+    valid_until: str
+
+
+@dataclass
+class ShipmentRequest:
+    reference: str
+    recipient: str
+    phone: str
+    address: str
+    contents: str
+    idempotency_key: str
+
+
+@dataclass
+class TrackingQuery:
+    tracking_number: str
+
+
+@dataclass
+class ProjectionRequest:
+    version: int
+    view: dict[str, Any]
+
+
+# ------------------------------------------------------------ department records (what the adapters answer)
+
+
+@dataclass(frozen=True)
+class VehicleRecord:
+    plate: str
+    vin: str
+    owner_name: str
+    owner_id_number: str
+    usage_nature: str
+    seats: int
+    fuel: str
+    model: str
+    registered_on: str
+    flags: list[str]
+
+
+@dataclass(frozen=True)
+class UsageChangeJob:
+    job_id: str
+    vin: str
+    target_nature: str
+    reference: str
+    status: str
+    requested_at: str
+    completed_at: str | None = None
+    driving_license_no: str | None = None
+
+
+@dataclass(frozen=True)
+class Invoice:
+    invoice_no: str
+    vin: str
+    amount_yuan: float
+    issued_on: str
+
+
+@dataclass(frozen=True)
+class PurchaseTax:
+    certificate_no: str
+    vin: str
+    paid_on: str
+
+
+@dataclass(frozen=True)
+class InspectionReport:
+    report_no: str
+    vin: str
+    passed: bool
+    valid_until: str
+
+
+@dataclass(frozen=True)
+class Policy:
+    policy_no: str
+    vin: str
+    plate: str
+    kind: str
+    valid_from: str
+    valid_until: str
+    bought_at: str
+
+
+@dataclass(frozen=True)
+class NevRange:
+    model: str
+    range_km: int
+
+
+@dataclass(frozen=True)
+class Shipment:
+    tracking_number: str
+    reference: str
+    status: str
+    created_at: str | None = None
+    delivered_at: str | None = None

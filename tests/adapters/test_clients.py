@@ -8,15 +8,10 @@ from typing import Any
 import pytest
 
 from adapters import Departments
-from adapters.models import (
-    Identity,
-    InspectionReport,
-    NevRange,
-    UsageChangeJob,
-    VehicleRecord,
-)
+from adapters.models import Identity
 from sandbox.clock import today
 from tests.support_sandbox import OWNER, VEHICLE, SandboxUnderTest
+from workflows.types import InspectionReport, NevRange, UsageChangeJob, VehicleRecord
 
 VIN = VEHICLE["vin"]
 PLATE = VEHICLE["plate"]

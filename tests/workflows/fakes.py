@@ -12,38 +12,42 @@ from typing import Any
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.permit import (
+from activities.permit import PermitActivities
+from domain import errors
+from domain.calendar import WorkingDayCalendar, official_calendar
+from domain.eligibility import assess, load_policy
+from workflows.types import (
+    Applicant,
     AssessmentInput,
     DeadlineAnswer,
     Deadlines,
     DeadlinesQuery,
+    Delivery,
+    DeliveryReport,
     DocumentRequest,
-    JobQuery,
-    ModelQuery,
-    PermitActivities,
-    PermitAnswer,
-    PermitRequest,
-    ProjectionRequest,
-    ShipmentRequest,
-    SmsRequest,
-    TrackingQuery,
-    UsageChangeRequest,
-    VehicleQuery,
-)
-from adapters.models import (
     InspectionReport,
     Invoice,
+    JobQuery,
+    ModelQuery,
     NevRange,
+    PermitAnswer,
+    PermitApplicationInput,
+    PermitRequest,
     Policy,
+    PolicyReport,
+    ProjectionRequest,
     PurchaseTax,
     Shipment,
+    ShipmentRequest,
+    SmsRequest,
+    Timing,
+    TrackingQuery,
     UsageChangeJob,
+    UsageChangeRequest,
+    Vehicle,
+    VehicleQuery,
     VehicleRecord,
 )
-from domain import errors
-from domain.calendar import WorkingDayCalendar, official_calendar
-from domain.eligibility import assess, load_policy
-from workflows.types import Applicant, Delivery, DeliveryReport, PermitApplicationInput, PolicyReport, Timing, Vehicle
 
 OWNER_ID = "330302199001011235"
 VIN = "LSVAU218XN2183294"
