@@ -38,6 +38,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
 from devstack.processes import ROOT, LocalStack, client_limits, memory_mb
+from domain.statuses import TERMINAL, Outcome, PendingAction, Status, Step
 from drills.bare import BarePlan, BareWorkflow
 from drills.people import new_citizen, new_vehicle
 
@@ -49,8 +50,6 @@ OUT = ROOT / ".data" / "bench"
 DISTRICT = "330382"
 POLL_S = 0.5  # how often a citizen looks at the application, and a clerk at the inbox
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-CLERK_STEPS = ("preliminary_review", "originals_received", "final_review")
-TERMINAL = {"completed", "rejected", "withdrawn", "expired"}
 
 console = Console(stderr=True)
 
@@ -139,11 +138,11 @@ class Citizens:
                 response = await self.api.get(f"/v1/applications/{application_id}", headers=headers)
             view = checked(response, 200).json()
             status, pending = view["status"], {p["action"] for p in view["pending"]}
-            if status == "completed":
+            if status == Status.COMPLETED:
                 return application_id
             if status in TERMINAL:
                 raise RuntimeError(f"application ended {status}: {view['timeline'][-1]}")
-            if "ship_originals" in pending and not shipped:
+            if PendingAction.SHIP_ORIGINALS in pending and not shipped:
                 path = f"/v1/applications/{application_id}/originals-shipment"
                 checked(
                     await self.api.post(
@@ -152,7 +151,7 @@ class Citizens:
                     200,
                 )
                 shipped = True
-            if status == "awaiting_insurance" and not insured:
+            if status == Status.AWAITING_INSURANCE and not insured:
                 checked(
                     await self.sandbox.post(
                         "/sandbox/insurance/policies", json={"vin": vehicle["vin"], "plate": vehicle["plate"]}
@@ -177,7 +176,7 @@ class ClerkBots:
             200,
         )
         headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
-        await asyncio.gather(*(self._work(step, headers) for step in CLERK_STEPS))
+        await asyncio.gather(*(self._work(step, headers) for step in Step))
 
     async def _work(self, step: str, headers: dict[str, str]) -> None:
         taken: set[str] = set()
@@ -194,7 +193,7 @@ class ClerkBots:
             response = await self.api.post(
                 f"/v1/applications/{application_id}/decisions",
                 headers=headers,
-                json={"step": step, "outcome": "approve"},
+                json={"step": step, "outcome": Outcome.APPROVE},
             )
         self.latencies.statuses[f"decision {response.status_code}"] += 1
         checked(response, 200)

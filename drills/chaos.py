@@ -43,22 +43,21 @@ from temporalio.client import Client, WorkflowFailureError
 
 from config import Settings
 from devstack.processes import ROOT, LocalStack, client_limits
+from domain.statuses import TERMINAL, Outcome, PendingAction, Status, Step, UsageChangeState
 from domain.statuses import USAGE_PRIVATE as PRIVATE
 from domain.statuses import USAGE_RIDE_HAILING as RIDE_HAILING
-from domain.statuses import UsageChangeState
 from drills.people import new_citizen, new_vehicle
 from sandbox.runtime import SERVICES
 from workers.temporal import data_converter
 
 STEERS = ("completed", "rejected_preliminary", "rejected_final", "withdrawn", "expired")
 ENDING = {
-    "completed": "completed",
-    "rejected_preliminary": "rejected",
-    "rejected_final": "rejected",
-    "withdrawn": "withdrawn",
-    "expired": "expired",
+    "completed": Status.COMPLETED,
+    "rejected_preliminary": Status.REJECTED,
+    "rejected_final": Status.REJECTED,
+    "withdrawn": Status.WITHDRAWN,
+    "expired": Status.EXPIRED,
 }
-TERMINAL = {"completed", "rejected", "withdrawn", "expired"}
 DISTRICT = "330382"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 ONE_TIME_NOTICE = "已受理。容缺材料"
@@ -198,7 +197,7 @@ async def walk(case: Case, api: Api, sandbox: httpx.AsyncClient, clerk: dict[str
 
     async def decide(step: str, outcome: str) -> None:
         payload = {"step": step, "outcome": outcome}
-        if outcome == "reject":
+        if outcome == Outcome.REJECT:
             payload["reason"] = "材料与车辆登记信息不符"
         await act(f"decision.{step}.{outcome}", f"{path}/decisions", clerk, payload)
 
@@ -215,9 +214,11 @@ async def walk(case: Case, api: Api, sandbox: httpx.AsyncClient, clerk: dict[str
                 "/sandbox/insurance/policies", json={"vin": case.vehicle["vin"], "plate": case.vehicle["plate"]}
             )
             insured = True
-        if status == "preliminary_review" and step == "preliminary_review":
-            await decide("preliminary_review", "reject" if case.steer == "rejected_preliminary" else "approve")
-        elif status == "awaiting_originals" and "ship_originals" in pending and not shipped:
+        if status == Status.PRELIMINARY_REVIEW and step == Step.PRELIMINARY_REVIEW:
+            await decide(
+                Step.PRELIMINARY_REVIEW, Outcome.REJECT if case.steer == "rejected_preliminary" else Outcome.APPROVE
+            )
+        elif status == Status.AWAITING_ORIGINALS and PendingAction.SHIP_ORIGINALS in pending and not shipped:
             await act(
                 "application.originals_shipment",
                 f"{path}/originals-shipment",
@@ -225,13 +226,13 @@ async def walk(case: Case, api: Api, sandbox: httpx.AsyncClient, clerk: dict[str
                 {"tracking_number": f"SF{random.randrange(10**12):012d}"},
             )
             shipped = True
-        elif status == "awaiting_originals" and step == "originals_received":
-            await decide("originals_received", "approve")
-        elif status == "awaiting_insurance" and case.steer == "withdrawn" and not withdrawn:
+        elif status == Status.AWAITING_ORIGINALS and step == Step.ORIGINALS_RECEIVED:
+            await decide(Step.ORIGINALS_RECEIVED, Outcome.APPROVE)
+        elif status == Status.AWAITING_INSURANCE and case.steer == "withdrawn" and not withdrawn:
             await act("application.withdraw", f"{path}/withdraw", applicant, {"reason": "不再从事网约车运营"})
             withdrawn = True
-        elif status == "final_review" and step == "final_review":
-            await decide("final_review", "reject" if case.steer == "rejected_final" else "approve")
+        elif status == Status.FINAL_REVIEW and step == Step.FINAL_REVIEW:
+            await decide(Step.FINAL_REVIEW, Outcome.REJECT if case.steer == "rejected_final" else Outcome.APPROVE)
         await asyncio.sleep(1.0)
 
 
@@ -366,7 +367,7 @@ def judge(cases: list[Case], records: Records, report: Report) -> None:
             "notices": notices[case.owner["phone"]],
             "shipments": shipments[app],
         }
-        expected = {"ending": ENDING[case.steer], **expected_counts}
+        expected = {"ending": ENDING[case.steer].value, **expected_counts}
         found = {"ending": records.statuses[app], **found_counts}
         doubled = [key for key, count in found_counts.items() if count > max(1, expected_counts[key])]
         missing_audit = [action for action in case.confirmed if not records.audited[(action, app)]]

@@ -32,6 +32,7 @@ from temporalio.client import Client
 
 from config import Settings
 from devstack.processes import ROOT, LocalStack, client_limits, memory_mb
+from domain.statuses import Outcome, Status, Step
 from drills.bench import PNG, Latencies, checked
 from drills.people import new_citizen, new_vehicle
 from workers.temporal import data_converter
@@ -78,7 +79,9 @@ async def approve(
     applications checks it); another 503 is tried again, and then a 409 means an earlier try was taken."""
     path = f"/v1/applications/{application_id}/decisions"
     for attempt in range(tries):
-        response = await api.post(path, headers=clerk, json={"step": "preliminary_review", "outcome": "approve"})
+        response = await api.post(
+            path, headers=clerk, json={"step": Step.PRELIMINARY_REVIEW, "outcome": Outcome.APPROVE}
+        )
         if response.status_code == 200 or (attempt > 0 and response.status_code == 409):
             return
         if response.status_code != 503:
@@ -133,7 +136,7 @@ async def park(
             while True:
                 await asyncio.sleep(2)
                 view = checked(await api.get(f"/v1/applications/{application_id}", headers=applicant), 200).json()
-                if view["step"] == "preliminary_review":
+                if view["step"] == Step.PRELIMINARY_REVIEW:
                     break
             await approve(api, clerk, application_id)
             parked.append({"application_id": application_id, "vin": vehicle["vin"], "plate": vehicle["plate"]})
@@ -217,7 +220,7 @@ async def scale() -> dict[str, Any]:
                 parked_s = await wait_for(
                     stack.running_database_url,
                     "status = $1",
-                    "awaiting_insurance",
+                    Status.AWAITING_INSURANCE,
                     N,
                     progress,
                     "parked in awaiting_insurance",
