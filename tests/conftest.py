@@ -11,13 +11,10 @@ import asyncpg
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from tests.support_settings import production_settings, settings_for_tests
-from tests.support_temporal import BIN, register_search_attributes
+from tests.support_settings import settings_for_tests
+from tests.support_temporal import BIN
 from workers.temporal import data_converter
 from workflows import search_attributes
-
-# Re-exported for modules that still import them from here; new code imports the support modules.
-__all__ = ["BIN", "production_settings", "register_search_attributes", "settings_for_tests"]
 
 
 @pytest.fixture(scope="session")
