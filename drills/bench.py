@@ -41,6 +41,7 @@ from devstack.processes import ROOT, LocalStack, client_limits, memory_mb
 from domain.statuses import TERMINAL, Outcome, PendingAction, Status, Step
 from drills.bare import BarePlan, BareWorkflow
 from drills.people import new_citizen, new_vehicle
+from workers.temporal import workflow_id
 
 N = int(os.environ.get("BENCH_N", "200"))
 CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "50"))
@@ -203,8 +204,8 @@ async def history_stats(client: Client, workflow_ids: list[str]) -> dict[str, fl
     events: list[int] = []
     sizes: list[int] = []
     kinds: Counter[str] = Counter()
-    for workflow_id in workflow_ids:
-        history = await client.get_workflow_handle(workflow_id).fetch_history()
+    for each in workflow_ids:
+        history = await client.get_workflow_handle(each).fetch_history()
         events.append(len(history.events))
         sizes.append(sum(event.ByteSize() for event in history.events))
         kinds.update(EventType.Name(e.event_type) for e in history.events)
@@ -259,7 +260,7 @@ async def run_ours(stack: LocalStack, progress: Progress, count: int, label: str
             bots.stopped.set()
         elapsed = time.perf_counter() - started
         await clerks
-    return elapsed, [f"permit-{application_id}" for application_id in ids], latencies
+    return elapsed, [workflow_id(application_id) for application_id in ids], latencies
 
 
 # ------------------------------------------------------------------ bare
@@ -275,10 +276,10 @@ async def run_bare(
     inputs = [inputs[i] for i in sorted(range(len(inputs)), key=lambda i: (i * 7919) % len(inputs))]  # interleaved
 
     async def one(index: int) -> str:
-        workflow_id = f"bare-{uuid.uuid4()}"
+        bare_id = f"bare-{uuid.uuid4()}"
         async with gate:
             async with latencies.timed("start"):
-                handle = await client.start_workflow(BareWorkflow.run, plan, id=workflow_id, task_queue="bench-bare")
+                handle = await client.start_workflow(BareWorkflow.run, plan, id=bare_id, task_queue="bench-bare")
             for kind in inputs:
                 if kind == "update":
                     async with latencies.timed("update"):
@@ -287,7 +288,7 @@ async def run_bare(
                     await handle.signal(BareWorkflow.poke)
             await handle.result()
         progress.advance(task)
-        return workflow_id
+        return bare_id
 
     started = time.perf_counter()
     ids = await asyncio.gather(*(one(i) for i in range(count)))

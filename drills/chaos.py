@@ -48,7 +48,7 @@ from domain.statuses import USAGE_PRIVATE as PRIVATE
 from domain.statuses import USAGE_RIDE_HAILING as RIDE_HAILING
 from drills.people import new_citizen, new_vehicle
 from sandbox.runtime import SERVICES
-from workers.temporal import data_converter
+from workers.temporal import data_converter, workflow_id
 
 STEERS = ("completed", "rejected_preliminary", "rejected_final", "withdrawn", "expired")
 ENDING = {
@@ -294,7 +294,7 @@ async def closed(stack: LocalStack, cases: list[Case], timeout_s: float = 180) -
             for case in cases:
                 if case.application_id is not None:
                     with contextlib.suppress(WorkflowFailureError):  # closed all the same
-                        await client.get_workflow_handle(f"permit-{case.application_id}").result()
+                        await client.get_workflow_handle(workflow_id(case.application_id)).result()
 
 
 async def verify(cases: list[Case], stack: LocalStack, sandbox: httpx.AsyncClient, report: Report) -> None:

@@ -35,7 +35,7 @@ from devstack.processes import ROOT, LocalStack, client_limits, memory_mb
 from domain.statuses import Outcome, Status, Step
 from drills.bench import PNG, Latencies, checked
 from drills.people import new_citizen, new_vehicle
-from workers.temporal import data_converter
+from workers.temporal import data_converter, workflow_id
 from workflows.permit_application import PermitApplicationWorkflow
 from workflows.types import CalendarChanged
 
@@ -164,7 +164,7 @@ async def resume_after_restart(stack: LocalStack, application_ids: list[str], pr
 
     async def wake(application_id: str) -> None:
         async with gate:
-            handle = client.get_workflow_handle(f"permit-{application_id}")
+            handle = client.get_workflow_handle(workflow_id(application_id))
             await handle.signal(PermitApplicationWorkflow.recompute_deadlines, CalendarChanged(restarted.year))
         progress.advance(task)
 
