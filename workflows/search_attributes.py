@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from temporalio.common import SearchAttributeKey
 
 STATUS = SearchAttributeKey.for_keyword("PermitStatus")
@@ -12,7 +14,7 @@ DECISION_DUE = SearchAttributeKey.for_datetime("PermitDecisionDueOn")
 WARNING_LEVEL = SearchAttributeKey.for_keyword("PermitWarningLevel")
 PENDING_ACTOR = SearchAttributeKey.for_keyword("PermitPendingActor")
 
-ALL: tuple[SearchAttributeKey, ...] = (
+ALL: tuple[SearchAttributeKey[Any], ...] = (
     STATUS,
     DISTRICT,
     CHANNEL,
