@@ -19,14 +19,10 @@ import asyncio
 import json
 import os
 import signal
-import statistics
 import subprocess
 import sys
 import time
 import uuid
-from collections import Counter, defaultdict
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -34,13 +30,13 @@ import httpx
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
-from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
 from devstack.processes import ROOT, LocalStack, client_limits, memory_mb
 from domain.statuses import TERMINAL, Outcome, PendingAction, Status, Step
 from drills.bare import BarePlan, BareWorkflow
-from drills.people import new_citizen, new_vehicle
+from drills.measure import CpuMeter, Latencies, checked, history_stats, percentile
+from drills.people import PNG, new_citizen, new_vehicle
 from workers.temporal import workflow_id
 
 N = int(os.environ.get("BENCH_N", "200"))
@@ -50,42 +46,8 @@ TIMEOUT_S = float(os.environ.get("BENCH_TIMEOUT_S", "1800"))
 OUT = ROOT / ".data" / "bench"
 DISTRICT = "330382"
 POLL_S = 0.5  # how often a citizen looks at the application, and a clerk at the inbox
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 console = Console(stderr=True)
-
-
-class Latencies:
-    """Round-trip times in milliseconds, by operation."""
-
-    def __init__(self) -> None:
-        self.samples: dict[str, list[float]] = defaultdict(list)
-        self.statuses: Counter[str] = Counter()
-
-    @asynccontextmanager
-    async def timed(self, name: str) -> AsyncIterator[None]:
-        started = time.perf_counter()
-        yield
-        self.samples[name].append((time.perf_counter() - started) * 1000)
-
-    def summary(self, name: str) -> dict[str, float]:
-        values = sorted(self.samples.get(name, []))
-        if not values:
-            return {"count": 0}
-        return {"count": len(values), **{f"p{q}": percentile(values, q) for q in (50, 95, 99)}, "max": values[-1]}
-
-
-def percentile(values: list[float], q: float) -> float:
-    """Nearest-rank percentile of sorted values."""
-    rank = max(1, -(-len(values) * q // 100))
-    return values[int(rank) - 1]
-
-
-def checked(response: httpx.Response, *expected: int) -> httpx.Response:
-    if response.status_code not in expected:
-        request = f"{response.request.method} {response.request.url.path}"
-        raise RuntimeError(f"{request} answered {response.status_code}: {response.text[:300]}")
-    return response
 
 
 # ------------------------------------------------------------------ ours
@@ -198,28 +160,6 @@ class ClerkBots:
             )
         self.latencies.statuses[f"decision {response.status_code}"] += 1
         checked(response, 200)
-
-
-async def history_stats(client: Client, workflow_ids: list[str]) -> dict[str, float]:
-    events: list[int] = []
-    sizes: list[int] = []
-    kinds: Counter[str] = Counter()
-    for each in workflow_ids:
-        history = await client.get_workflow_handle(each).fetch_history()
-        events.append(len(history.events))
-        sizes.append(sum(event.ByteSize() for event in history.events))
-        kinds.update(EventType.Name(e.event_type) for e in history.events)
-        kinds["local activity"] += sum(
-            1 for e in history.events if e.marker_recorded_event_attributes.marker_name == "core_local_activity"
-        )
-    return {
-        "events_per_app": statistics.mean(events),
-        "bytes_per_app": statistics.mean(sizes),
-        "activities_per_app": kinds["EVENT_TYPE_ACTIVITY_TASK_SCHEDULED"] / len(workflow_ids),
-        "local_activities_per_app": kinds["local activity"] / len(workflow_ids),
-        "updates_per_app": kinds["EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED"] / len(workflow_ids),
-        "signals_per_app": kinds["EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED"] / len(workflow_ids),
-    }
 
 
 async def run_ours(stack: LocalStack, progress: Progress, count: int, label: str) -> tuple[float, list[str], Latencies]:
@@ -346,24 +286,6 @@ def print_table(results: dict[str, Any]) -> None:
             "  CPU seconds per application: "
             + ", ".join(f"{part} {s:.3f}" for part, s in sorted(r["cpu_s_per_app"].items(), key=lambda kv: -kv[1]))
         )
-
-
-class CpuMeter:
-    """CPU seconds by part of the stack (and this driver) between two readings."""
-
-    def __init__(self, stack: LocalStack) -> None:
-        self.stack = stack
-        self.last = self._read()
-
-    def _read(self) -> dict[str, float]:
-        times = os.times()
-        return {**self.stack.cpu_by_part(), "bench driver": times.user + times.system}
-
-    def since_last(self) -> dict[str, float]:
-        now = self._read()
-        spent = {part: now[part] - self.last.get(part, 0.0) for part in now}
-        self.last = now
-        return spent
 
 
 def start_profilers(stack: LocalStack, seconds: int) -> list[subprocess.Popen[bytes]]:

@@ -3,20 +3,21 @@
 A fresh stack of separate processes under `.data/chaos/` (dev server on a SQLite file, a
 private PostgreSQL, the sandbox, one worker, the API). CHAOS_M (default 100) applications
 are steered, in turn, to: completed, rejected at the preliminary review, rejected at the
-final review, withdrawn after the vehicle administration changed the usage nature, and expired (the drill
-deadline DRILL_INSURANCE_DEADLINE_S passes without a policy). Meanwhile:
+final review, withdrawn after the vehicle administration changed the usage nature, and
+expired (the drill deadline DRILL_INSURANCE_DEADLINE_S passes without a policy). Meanwhile:
 
 - the worker is SIGKILLed and started again every few seconds;
 - the Temporal dev server is SIGKILLed once and started again on the same database file;
 - PostgreSQL is stopped for a few seconds once (the API must answer 503, never 500);
 - every department of the sandbox fails 30% of calls and answers 200 ms late.
 
-Then it checks, from the sandbox's and the store's own records: the ending of each
-application; one permit number per completed application and none otherwise; one
-usage-nature change per application that reached the vehicle administration and one reversal per such
-application that ended without a permit; one one-time-notice SMS per accepted
-application; one courier shipment per such application (the permit, or the originals
-back); an audit record for every action the API confirmed. The last line is
+Then it checks (`drills.chaos_verdict`), from the sandbox's and the store's own records:
+the ending of each application; one permit number per completed application and none
+otherwise; one usage-nature change per application that reached the vehicle
+administration and one reversal per such application that ended without a permit; one
+one-time-notice SMS per accepted application; one courier shipment per such application
+(the permit, or the originals back); an audit record for every action the API confirmed.
+The last line is
 `chaos: applications=<M> as_steered=<k> lost=<l> duplicated=<d> server_errors=<e>`.
 """
 
@@ -31,36 +32,23 @@ import signal
 import sys
 import time
 import uuid
-from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 from temporalio.client import Client, WorkflowFailureError
 
 from config import Settings
 from devstack.processes import ROOT, LocalStack, client_limits
-from domain.statuses import TERMINAL, Outcome, PendingAction, Status, Step, UsageChangeState
-from domain.statuses import USAGE_PRIVATE as PRIVATE
-from domain.statuses import USAGE_RIDE_HAILING as RIDE_HAILING
-from drills.people import new_citizen, new_vehicle
+from domain.statuses import TERMINAL, Outcome, PendingAction, Status, Step
+from drills.chaos_verdict import STEERS, Case, Report, verify
+from drills.people import PNG, new_citizen, new_vehicle
 from sandbox.runtime import SERVICES
 from workers.temporal import data_converter, workflow_id
 
-STEERS = ("completed", "rejected_preliminary", "rejected_final", "withdrawn", "expired")
-ENDING = {
-    "completed": Status.COMPLETED,
-    "rejected_preliminary": Status.REJECTED,
-    "rejected_final": Status.REJECTED,
-    "withdrawn": Status.WITHDRAWN,
-    "expired": Status.EXPIRED,
-}
 DISTRICT = "330382"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-ONE_TIME_NOTICE = "已受理。容缺材料"
 
 
 @dataclass
@@ -78,44 +66,6 @@ class Drill:
     insurance_deadline_s: float = 300.0  # long enough for the slowest usage change under the faults
     concurrency: int = 50
     timeout_s: float = 1200.0
-
-
-@dataclass
-class Case:
-    steer: str
-    owner: dict[str, str]
-    vehicle: dict[str, Any]
-    application_id: str | None = None
-    status: str | None = None
-    accepted: bool = False
-    confirmed: list[str] = field(default_factory=list)  # audit actions the API answered 2xx for
-
-
-@dataclass
-class Report:
-    applications: int
-    as_steered: int = 0
-    lost: int = 0
-    duplicated: int = 0
-    server_errors: int = 0
-    problems: list[str] = field(default_factory=list)
-    statuses: Counter[str] = field(default_factory=Counter)
-    while_postgres_down: Counter[str] = field(default_factory=Counter)
-    faults: Counter[str] = field(default_factory=Counter)
-    seconds: float = 0.0
-
-    @property
-    def line(self) -> str:
-        return (
-            f"chaos: applications={self.applications} as_steered={self.as_steered} lost={self.lost} "
-            f"duplicated={self.duplicated} server_errors={self.server_errors}"
-        )
-
-    @property
-    def clean(self) -> bool:
-        return self.as_steered == self.applications and not (
-            self.lost or self.duplicated or self.server_errors or self.problems
-        )
 
 
 class Api:
@@ -295,89 +245,6 @@ async def closed(stack: LocalStack, cases: list[Case], timeout_s: float = 180) -
                 if case.application_id is not None:
                     with contextlib.suppress(WorkflowFailureError):  # closed all the same
                         await client.get_workflow_handle(workflow_id(case.application_id)).result()
-
-
-async def verify(cases: list[Case], stack: LocalStack, sandbox: httpx.AsyncClient, report: Report) -> None:
-    """Judge by the sandbox's and the store's records, not by what the workflows say."""
-    records = (await sandbox.get("/sandbox/records")).json()
-    connection = await asyncpg.connect(stack.running_database_url)
-    try:
-        statuses = {
-            str(r["application_id"]): r["status"]
-            for r in await connection.fetch("SELECT application_id, status FROM applications")
-        }
-        permits = Counter(
-            str(r["application_id"]) for r in await connection.fetch("SELECT application_id FROM permits")
-        )
-        audited = Counter(
-            (r["action"], r["target"]) for r in await connection.fetch("SELECT action, target FROM audit_log")
-        )
-        per_vehicle = await connection.fetchval("SELECT count(*) - count(DISTINCT vin_digest) FROM applications")
-    finally:
-        await connection.close()
-    judge(
-        cases,
-        Records(
-            statuses, permits, audited, per_vehicle, records["usage_changes"], records["sms"], records["shipments"]
-        ),
-        report,
-    )
-
-
-@dataclass
-class Records:
-    """What the store and the departments hold after a drill."""
-
-    statuses: dict[str, str]
-    permits: Counter[str]
-    audited: Counter[tuple[str, str]]
-    extra_per_vehicle: int
-    usage_changes: list[dict[str, Any]]
-    sms: list[dict[str, Any]]
-    shipments: list[dict[str, Any]] = field(default_factory=list)
-
-
-def judge(cases: list[Case], records: Records, report: Report) -> None:
-    changes = Counter(
-        (job["reference"], job["target_nature"])
-        for job in records.usage_changes
-        if job["status"] == UsageChangeState.COMPLETED
-    )
-    notices = Counter(message["phone"] for message in records.sms if ONE_TIME_NOTICE in message["text"])
-    shipments = Counter(shipment["reference"] for shipment in records.shipments)
-    report.duplicated += records.extra_per_vehicle
-    for case in cases:
-        app = case.application_id
-        if app is None or app not in records.statuses or records.statuses[app] not in TERMINAL:
-            report.lost += 1
-            report.problems.append(f"{case.steer}: {app} ended nowhere (store: {records.statuses.get(app or '')})")
-            continue
-        reached_vehicle_admin = case.steer != "rejected_preliminary"
-        expected_counts = {
-            "permits": int(case.steer == "completed"),
-            "changes": int(reached_vehicle_admin),
-            "reversals": int(reached_vehicle_admin and case.steer != "completed"),
-            "notices": int(reached_vehicle_admin),
-            "shipments": int(reached_vehicle_admin),  # the permit to the owner, or the originals back
-        }
-        found_counts = {
-            "permits": records.permits[app],
-            "changes": changes[(app, RIDE_HAILING)],
-            "reversals": changes[(app, PRIVATE)],
-            "notices": notices[case.owner["phone"]],
-            "shipments": shipments[app],
-        }
-        expected = {"ending": ENDING[case.steer].value, **expected_counts}
-        found = {"ending": records.statuses[app], **found_counts}
-        doubled = [key for key, count in found_counts.items() if count > max(1, expected_counts[key])]
-        missing_audit = [action for action in case.confirmed if not records.audited[(action, app)]]
-        report.duplicated += len(doubled)
-        if found == expected and not missing_audit:
-            report.as_steered += 1
-        else:
-            report.problems.append(
-                f"{case.steer} {app}: expected {expected}, found {found}, audit missing {missing_audit}"
-            )
 
 
 async def run_drill(drill: Drill, data_dir: Path, say: Callable[[str], None] = print) -> Report:

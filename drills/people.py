@@ -1,4 +1,4 @@
-"""Synthetic citizens and vehicles that pass the national checks, for tests, bench and drills."""
+"""Synthetic citizens and vehicles that pass the national checks, and their scans, for tests, bench and drills."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 
 from domain.validators import id_check_character, vin_check_digit
 
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64  # a scan the API accepts as an image
 PLATE_ALPHABET = "0123456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no I or O on plates
 _serial = itertools.count(random.randrange(34**4))
 _vin_serial = itertools.count(random.randrange(10**6))

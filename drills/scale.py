@@ -33,8 +33,8 @@ from temporalio.client import Client
 from config import Settings
 from devstack.processes import ROOT, LocalStack, client_limits, memory_mb
 from domain.statuses import Outcome, Status, Step
-from drills.bench import PNG, Latencies, checked
-from drills.people import new_citizen, new_vehicle
+from drills.measure import Latencies, checked
+from drills.people import PNG, new_citizen, new_vehicle
 from workers.temporal import data_converter, workflow_id
 from workflows.permit_application import PermitApplicationWorkflow
 from workflows.types import CalendarChanged

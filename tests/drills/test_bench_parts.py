@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from domain.validators import validate_plate, validate_vin
 from drills import scale
 from drills.bare import share
-from drills.bench import percentile
+from drills.measure import percentile
 from drills.people import new_citizen, new_vehicle, unique_plate
 
 

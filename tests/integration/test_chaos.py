@@ -10,7 +10,8 @@ from collections import Counter
 
 import pytest
 
-from drills.chaos import STEERS, Case, Drill, Records, Report, judge, run_drill
+from drills.chaos import Drill, run_drill
+from drills.chaos_verdict import STEERS, Case, Records, Report, judge
 
 pytestmark = pytest.mark.timeout(400)
 
