@@ -123,10 +123,7 @@ async def test_sigterm_stops_the_worker_within_the_graceful_window(
     assert b"worker.stopped" in rest
 
 
-async def test_the_workflow_cache_size_comes_from_the_settings(dev_server_env: WorkflowEnvironment) -> None:
-    settings = settings_for_tests(worker_max_cached_workflows=250)
+async def test_the_worker_caches_as_many_workflows_as_told(dev_server_env: WorkflowEnvironment) -> None:
     activities = PermitActivities(None, None, None)  # type: ignore[arg-type]  # nothing runs
-    worker = build_worker(
-        dev_server_env.client, "cache-size", activities, max_cached_workflows=settings.worker_max_cached_workflows
-    )
+    worker = build_worker(dev_server_env.client, "cache-size", activities, max_cached_workflows=250)
     assert worker.config()["max_cached_workflows"] == 250
