@@ -13,15 +13,14 @@ what the applicant reads (texts.py), and every type that crosses the data conver
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import functools
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 # Passed through: the sandbox would otherwise import (and, without bytecode on disk, compile) these
@@ -45,16 +44,15 @@ with workflow.unsafe.imports_passed_through():
         Step,
         UsageChangeState,
     )
-    from workflows import clocks, texts
-    from workflows.state import ApplicationState, current_details, search_attributes, view
+    from workflows import calls, texts
+    from workflows.clocks import department_instant
+    from workflows.state import ApplicationState, note, view
+    from workflows.statutory_clocks import StatutoryClocks
     from workflows.types import (
         AssessmentInput,
         CalendarChanged,
-        Deadlines,
-        DeadlinesQuery,
         Decision,
         DeliveryReport,
-        DocumentRequest,
         JobQuery,
         ModelQuery,
         OriginalsShipment,
@@ -62,55 +60,27 @@ with workflow.unsafe.imports_passed_through():
         PermitApplicationResult,
         PermitRequest,
         PolicyReport,
-        ProjectionRequest,
-        ShipmentRequest,
-        SmsRequest,
         Supplements,
         TrackingQuery,
         UsageChangeJob,
         UsageChangeReport,
-        UsageChangeRequest,
         VehicleQuery,
         VehicleRecord,
         Withdrawal,
     )
 
-DEPARTMENT_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1),
-    backoff_coefficient=2.0,
-    maximum_interval=timedelta(minutes=5),
-    non_retryable_error_types=sorted(errors.BUSINESS_REFUSALS),
-)
-STORE_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
-ACTIVITY_TIMEOUT = timedelta(seconds=30)
-LOCAL_ACTIVITY_TIMEOUT = timedelta(seconds=5)
-
-ACTIVITY_SUMMARIES = {
-    "verify_ownership": "Vehicle administration: the applicant is the registered owner",
-    "fetch_invoice": "Tax: vehicle purchase invoice",
-    "fetch_purchase_tax": "Tax: purchase tax certificate",
-    "fetch_inspection_report": "Inspection station: performance report",
-    "fetch_nev_range": "MIIT: NEV range catalogue",
-    "assess_eligibility": "Eligibility under the local policy",
-    "compute_deadlines": "Working-day deadlines",
-    "send_sms": "SMS to the applicant",
-    "issue_document": "Document",
-    "request_usage_change": "Vehicle administration: request the usage-nature change",
-    "get_usage_change": "Vehicle administration: poll the usage-nature change",
-    "find_policy": "Insurance platform: carrier liability policy",
-    "allocate_permit": "Permit number",
-    "create_shipment": "Courier: shipment",
-    "get_shipment": "Courier: poll the shipment",
-    "project": "Projection for the clerks' inbox",
-}
-
-Arg = TypeVar("Arg")
-Result = TypeVar("Result")
-Activity = Callable[[PermitActivities, Arg], Awaitable[Result]]
-
 
 class _UsageChangeFailed(Exception):
     """The vehicle administration reported that it could not carry out a change of usage nature."""
+
+
+@dataclass
+class _Undo:
+    """What closing without a permit undoes of a step that succeeded; `actor` answers if it fails."""
+
+    step: str
+    actor: Actor
+    action: Callable[[], Awaitable[None]]
 
 
 class _Closed(Exception):
@@ -127,10 +97,10 @@ class PermitApplicationWorkflow:
     def __init__(self, input: PermitApplicationInput) -> None:
         self._input = input
         self._state = ApplicationState(input=input, materials=dict(input.materials))
+        self._project = calls.Projector(self._state)
+        self._clocks = StatutoryClocks(self._state, self._project)
         self._closing: _Closed | None = None
-        # Compensation: what to undo if the application ends without a permit.
-        self._nature_change_requested = False
-        self._originals_received = False
+        self._undo: list[_Undo] = []  # the saga: closing runs it in reverse
         # Human steps.
         self._decision: Decision | None = None
         self._decisions_taken = 0
@@ -142,14 +112,6 @@ class PermitApplicationWorkflow:
         self._insurance_checks_done = 0
         self._delivery_reports: set[str] = set()
         self._delivered = False
-        # Statutory clocks (started at acceptance).
-        self._clock: asyncio.Task[None] | None = None
-        self._deadline_changes = 0
-        self._recompute_requests = 0
-        self._reminders_handled: set[str] = set()
-        # Projections.
-        self._version = 0
-        self._search_attributes: dict[str, Any] = {}
 
     # ------------------------------------------------------------------ run
 
@@ -163,8 +125,7 @@ class PermitApplicationWorkflow:
         except _Closed as closed:
             await self._close_without_permit(closed)
         self._state.licensing_decided = True
-        if self._clock is not None:
-            await self._clock
+        await self._clocks.stopped()
         await workflow.wait_condition(workflow.all_handlers_finished)
         permit = self._state.permit
         number = permit["number"] if permit else None
@@ -194,15 +155,15 @@ class PermitApplicationWorkflow:
             vin=input.vehicle.vin, plate=input.vehicle.plate, owner_id_number=input.applicant.id_number
         )
         try:
-            vehicle = self._state.vehicle = await self._department(PermitActivities.verify_ownership, query)
+            vehicle = self._state.vehicle = await calls.department(PermitActivities.verify_ownership, query)
             self._note("ownership_verified", Actor.VEHICLE_ADMIN)
             invoice, tax, inspection = (
-                self._department(PermitActivities.fetch_invoice, query),
-                self._department(PermitActivities.fetch_purchase_tax, query),
-                self._department(PermitActivities.fetch_inspection_report, query),
+                calls.department(PermitActivities.fetch_invoice, query),
+                calls.department(PermitActivities.fetch_purchase_tax, query),
+                calls.department(PermitActivities.fetch_inspection_report, query),
             )
             if vehicle.fuel in ("bev", "phev"):
-                nev = self._department(PermitActivities.fetch_nev_range, ModelQuery(vehicle.model))
+                nev = calls.department(PermitActivities.fetch_nev_range, ModelQuery(vehicle.model))
                 _, _, report, nev_range = await asyncio.gather(invoice, tax, inspection, nev)
                 range_km: int | None = nev_range.range_km
             else:
@@ -221,7 +182,7 @@ class PermitApplicationWorkflow:
             inspection_valid_until=report.valid_until,
             nev_range_km=range_km,
         )
-        findings = await self._store_call(
+        findings = await calls.store(
             PermitActivities.assess_eligibility, AssessmentInput(facts=facts, on=self._today().isoformat())
         )
         self._state.findings = [{"rule": f.rule, "message": f.message} for f in findings]
@@ -241,8 +202,10 @@ class PermitApplicationWorkflow:
             self._state.supplement_items = list(decision.items)
             self._note("supplement_requested", decision.actor, reason=decision.reason, items=decision.items)
             await self._enter(Status.SUPPLEMENT_REQUESTED)
-            await self._sms(
-                f"supplement-request-{self._decisions_taken}", texts.supplement_request(decision.items, decision.reason)
+            await calls.send_sms(
+                self._input,
+                f"supplement-request-{self._decisions_taken}",
+                texts.supplement_request(decision.items, decision.reason),
             )
             self._settle_decision()
             await self._wait(lambda: self._supplements is not None)
@@ -259,15 +222,15 @@ class PermitApplicationWorkflow:
         paperwork: a flaky SMS gateway must not hide an acceptance while its 15-working-day clock runs."""
         accepted_on = self._state.accepted_on = self._today().isoformat()
         self._state.accepted_at = workflow.now()
-        self._apply_deadlines(await self._compute_deadlines())
-        insurance = self._deadlines().insurance
+        insurance = (await self._clocks.start()).insurance
         self._note("accepted", decision.actor, reason=decision.reason)
-        self._clock = asyncio.create_task(self._run_clocks())
         online = self._input.channel == Channel.ONLINE
         await self._move_on(Status.AWAITING_ORIGINALS if online else Status.VEHICLE_NATURE_CHANGE)
-        await self._document("joint_handling_confirmation", texts.joint_handling_confirmation(accepted_on))
-        await self._document("insurance_one_time_notice", texts.insurance_one_time_notice(insurance))
-        await self._sms("one-time-notice", texts.one_time_notice(insurance))
+        await calls.issue_document(
+            self._state, "joint_handling_confirmation", texts.joint_handling_confirmation(accepted_on)
+        )
+        await calls.issue_document(self._state, "insurance_one_time_notice", texts.insurance_one_time_notice(insurance))
+        await calls.send_sms(self._input, "one-time-notice", texts.one_time_notice(insurance))
         self._settle_decision()
 
     async def _originals(self) -> None:
@@ -279,29 +242,30 @@ class PermitApplicationWorkflow:
         self._state.step = Step.ORIGINALS_RECEIVED
         await self._project()
         decision = await self._await_decision()
-        self._originals_received = True
+        self._undo.append(_Undo("originals_return", Actor.SYSTEM, self._return_originals))
         self._note("originals_received", decision.actor)
         await self._move_on(Status.VEHICLE_NATURE_CHANGE)
-        await self._sms("originals-received", texts.sms(texts.Sms.ORIGINALS_RECEIVED))
+        await calls.send_sms(self._input, "originals-received", texts.sms(texts.Sms.ORIGINALS_RECEIVED))
         self._settle_decision()
 
     async def _usage_change(self) -> None:
         """并联审批: the vehicle administration changes the usage nature to ride-hailing and feeds back."""
         await self._enter(Status.VEHICLE_NATURE_CHANGE)
         plate = self._input.vehicle.plate
-        await self._document("vehicle_change_contact_form", texts.vehicle_change_contact_form(plate))
+        await calls.issue_document(self._state, "vehicle_change_contact_form", texts.vehicle_change_contact_form(plate))
+        reversal = _Undo("usage_nature_reversal", Actor.VEHICLE_ADMIN, self._revert_usage_nature)
         try:
-            job = await self._request_usage_change(USAGE_RIDE_HAILING, "usage-change")
-            self._nature_change_requested = True
+            job = await calls.request_usage_change(self._input, USAGE_RIDE_HAILING, "usage-change")
+            self._undo.append(reversal)
             job = await self._usage_change_done(job)
         except ActivityError as err:
             raise self._refusal(err) from err
         except _UsageChangeFailed:
-            self._nature_change_requested = False  # nothing changed at the vehicle administration: nothing to revert
+            self._undo.remove(reversal)  # nothing changed at the vehicle administration: nothing to revert
             raise _Closed(Status.REJECTED, texts.REASON_USAGE_CHANGE_FAILED, Actor.VEHICLE_ADMIN) from None
         self._note("usage_nature_changed", Actor.VEHICLE_ADMIN, target_nature=USAGE_RIDE_HAILING)
-        await self._document(
-            "usage_nature_feedback_form", texts.usage_nature_feedback_form(plate, job.driving_license_no)
+        await calls.issue_document(
+            self._state, "usage_nature_feedback_form", texts.usage_nature_feedback_form(plate, job.driving_license_no)
         )
 
     async def _insurance(self) -> None:
@@ -309,33 +273,33 @@ class PermitApplicationWorkflow:
         await self._enter(Status.AWAITING_INSURANCE)
         query = VehicleQuery(vin=self._input.vehicle.vin, plate=self._input.vehicle.plate)
         while self._state.policy is None:
-            deadline = self._insurance_deadline()
+            deadline = self._clocks.insurance_deadline()
             remaining = deadline - workflow.now()
             if remaining <= timedelta(0):
                 await self._query_policy(query, before=deadline)
-                if self._state.policy is None and deadline == self._insurance_deadline():
+                if self._state.policy is None and deadline == self._clocks.insurance_deadline():
                     raise _Closed(Status.EXPIRED, texts.REASON_NO_POLICY, Actor.SYSTEM)
                 continue
             requested = self._insurance_checks_done  # requests not yet answered count, whenever they came
             checked = await self._wait(
-                functools.partial(self._insurance_news, requested, self._deadline_changes),
+                functools.partial(self._insurance_news, requested, self._clocks.changes),
                 timeout=min(remaining, timedelta(seconds=self._input.timing.insurance_poll_s)),
                 summary=f"insurance deadline {deadline.isoformat()} or the next policy query",
             )
-            if workflow.now() >= self._insurance_deadline():
+            if workflow.now() >= self._clocks.insurance_deadline():
                 continue  # the last check, at the deadline, is made above
             if checked and self._insurance_checks_requested == requested:
                 continue  # the deadline moved: the timer is set anew
-            await self._query_policy(query, before=self._insurance_deadline())
+            await self._query_policy(query, before=self._clocks.insurance_deadline())
         self._note("insurance_found", Actor.INSURANCE)
 
     def _insurance_news(self, requested: int, deadline_changes: int) -> bool:
-        return self._insurance_checks_requested > requested or self._deadline_changes > deadline_changes
+        return self._insurance_checks_requested > requested or self._clocks.changes > deadline_changes
 
     async def _query_policy(self, query: VehicleQuery, before: datetime) -> None:
         requested = self._insurance_checks_requested
-        policy = await self._department(PermitActivities.find_policy, query)
-        if policy is not None and clocks.department_instant(policy.bought_at) < before:
+        policy = await calls.department(PermitActivities.find_policy, query)
+        if policy is not None and department_instant(policy.bought_at) < before:
             self._state.policy = policy
         self._insurance_checks_done = requested
 
@@ -343,7 +307,7 @@ class PermitApplicationWorkflow:
         await self._enter(Status.FINAL_REVIEW, awaiting=Step.FINAL_REVIEW)
         decision = await self._await_decision()
         self._state.licensing_decided = True
-        self._refresh_warning()
+        self._clocks.refresh_warning()
         if decision.outcome == Outcome.REJECT:
             raise _Closed(Status.REJECTED, decision.reason, decision.actor)
         self._note("final_review_approved", decision.actor)
@@ -352,33 +316,23 @@ class PermitApplicationWorkflow:
     async def _issue(self) -> None:
         """审核发证: a permit number, the permit document, and no way back."""
         input, vehicle = self._input, self._vehicle()
-        answer = await self._store_call(
+        answer = await calls.store(
             PermitActivities.allocate_permit,
             PermitRequest(input.application_id, self._today().isoformat(), vehicle.registered_on),
         )
         permit = {"number": answer.number, "issued_on": answer.issued_on, "valid_until": answer.valid_until}
         self._state.permit = permit
         self._note("permit_issued", Actor.TRANSPORT_CLERK, number=answer.number)
-        await self._document("permit", texts.permit(permit, input.vehicle.plate, vehicle.owner_name))
+        await calls.issue_document(self._state, "permit", texts.permit(permit, input.vehicle.plate, vehicle.owner_name))
 
     async def _deliver(self) -> None:
         input = self._input
         await self._enter(Status.DELIVERING)
         if input.delivery.method == DeliveryMethod.PICKUP:
-            await self._sms("pickup-ready", texts.sms(texts.Sms.PICKUP_READY))
+            await calls.send_sms(self._input, "pickup-ready", texts.sms(texts.Sms.PICKUP_READY))
             self._note("ready_for_pickup", Actor.SYSTEM)
             return
-        shipment = await self._department(
-            PermitActivities.create_shipment,
-            ShipmentRequest(
-                reference=input.application_id,
-                recipient=input.delivery.recipient,
-                phone=input.delivery.phone,
-                address=input.delivery.address,
-                contents=texts.CONTENTS_DOCUMENTS,
-                idempotency_key=self._key("delivery"),
-            ),
-        )
+        shipment = await calls.ship(input, "delivery", texts.CONTENTS_DOCUMENTS)
         tracking = self._state.delivery_tracking = shipment.tracking_number
         if tracking in self._delivery_reports:
             self._delivered = True  # the callback came before the shipment's own answer
@@ -391,80 +345,50 @@ class PermitApplicationWorkflow:
                 summary="courier callback, else poll the shipment",
             )
             if not arrived:
-                current = await self._department(PermitActivities.get_shipment, TrackingQuery(tracking))
+                current = await calls.department(PermitActivities.get_shipment, TrackingQuery(tracking))
                 self._delivered = current.status == ShipmentState.DELIVERED
         self._note("documents_delivered", Actor.COURIER)
 
     # ------------------------------------------------------- compensation
 
     async def _close_without_permit(self, closed: _Closed) -> None:
+        """Undo what the steps did, the latest first, then give notice of the closing."""
         self._state.status, self._state.step = closed.status, None
         self._note(closed.status.value, closed.actor, reason=closed.reason)
         self._settle_decision()
         await self._project()
-        if self._nature_change_requested:
-            await self._revert_usage_nature()
-        if self._originals_received:
-            await self._compensate("originals_return", self._return_originals())
+        while self._undo:
+            undo = self._undo.pop()
+            await self._compensate(undo.step, undo.actor, undo.action())
+            await self._project()
         if closed.status in (Status.REJECTED, Status.EXPIRED):
             notice = texts.termination_notice(closed.status, closed.reason)
-            await self._compensate("termination_notice", self._document("termination_notice", notice))
-        await self._compensate("closing_sms", self._sms("closed", texts.closing(closed.status, closed.reason)))
+            issued = calls.issue_document(self._state, "termination_notice", notice)
+            await self._compensate("termination_notice", Actor.SYSTEM, issued)
+        sent = calls.send_sms(self._input, "closed", texts.closing(closed.status, closed.reason))
+        await self._compensate("closing_sms", Actor.SYSTEM, sent)
         await self._project()
 
-    async def _compensate(self, step: str, action: Awaitable[Any]) -> None:
-        """One step of closing down; a department's refusal is recorded for an operator, not fatal."""
+    async def _compensate(self, step: str, actor: Actor, action: Awaitable[None]) -> None:
+        """One step of closing down; a failure is recorded for an operator to follow up, not fatal."""
         try:
             await action
-        except ActivityError as err:
-            workflow.logger.error("closing step %s failed: %s", step, type(err.cause).__name__)
-            self._note("compensation_failed", Actor.SYSTEM, step=step)
+        except (ActivityError, _UsageChangeFailed) as err:
+            workflow.logger.error("closing step %s failed: %s", step, type(err).__name__)
+            self._note("compensation_failed", actor, step=step)
 
     async def _revert_usage_nature(self) -> None:
-        try:
-            await self._usage_change_done(await self._request_usage_change(USAGE_PRIVATE, "usage-reversal"))
-        except (ActivityError, _UsageChangeFailed):
-            workflow.logger.error(
-                "the vehicle administration did not revert the usage nature; an operator must follow up"
-            )
-            self._note("compensation_failed", Actor.VEHICLE_ADMIN, step="usage_nature_reversal")
-            await self._project()
-            return
+        job = await calls.request_usage_change(self._input, USAGE_PRIVATE, "usage-reversal")
+        await self._usage_change_done(job)
         self._note("usage_nature_reverted", Actor.VEHICLE_ADMIN, target_nature=USAGE_PRIVATE)
-        await self._project()
 
     async def _return_originals(self) -> None:
-        input = self._input
-        if not input.delivery.address:
-            await self._sms("originals-pickup", texts.sms(texts.Sms.ORIGINALS_PICKUP))
+        if not self._input.delivery.address:
+            await calls.send_sms(self._input, "originals-pickup", texts.sms(texts.Sms.ORIGINALS_PICKUP))
             self._note("originals_ready_for_pickup", Actor.SYSTEM)
             return
-        shipment = await self._department(
-            PermitActivities.create_shipment,
-            ShipmentRequest(
-                reference=input.application_id,
-                recipient=input.delivery.recipient or input.applicant.name,
-                phone=input.delivery.phone or input.applicant.phone,
-                address=input.delivery.address,
-                contents=texts.CONTENTS_ORIGINALS_RETURNED,
-                idempotency_key=self._key("return-originals"),
-            ),
-        )
+        shipment = await calls.ship(self._input, "return-originals", texts.CONTENTS_ORIGINALS_RETURNED)
         self._note("originals_returned", Actor.COURIER, tracking_number=shipment.tracking_number)
-
-    # -------------------------------------------- usage-change jobs at the vehicle administration
-
-    async def _request_usage_change(self, target: str, step: str) -> UsageChangeJob:
-        input = self._input
-        request = UsageChangeRequest(
-            vin=input.vehicle.vin,
-            plate=input.vehicle.plate,
-            owner_id_number=input.applicant.id_number,
-            target_nature=target,
-            reference=input.application_id,
-            idempotency_key=self._key(step),
-        )
-        return await self._department(PermitActivities.request_usage_change, request)
 
     async def _usage_change_done(self, job: UsageChangeJob) -> UsageChangeJob:
         """Wait for the job to complete: the vehicle administration's callback first, polling as fall-back."""
@@ -472,7 +396,7 @@ class PermitApplicationWorkflow:
         while job.status != UsageChangeState.COMPLETED:
             if job.status == UsageChangeState.FAILED:
                 raise _UsageChangeFailed(job.target_nature)
-            reported = await self._wait_without_closing(
+            reported = await calls.wait_for(
                 lambda: job_id in self._usage_reports,
                 timedelta(seconds=self._input.timing.usage_change_poll_s),
                 "vehicle administration callback, else poll the usage-nature change",
@@ -483,7 +407,7 @@ class PermitApplicationWorkflow:
                 if job.status != UsageChangeState.COMPLETED:
                     del self._usage_reports[job_id]
             else:
-                job = await self._department(PermitActivities.get_usage_change, JobQuery(job_id))
+                job = await calls.department(PermitActivities.get_usage_change, JobQuery(job_id))
         return job
 
     # ------------------------------------------------- updates, signals and the view
@@ -569,8 +493,7 @@ class PermitApplicationWorkflow:
     @workflow.signal
     def recompute_deadlines(self, change: CalendarChanged) -> None:
         """A calendar year was loaded: provisional deadlines are computed again."""
-        if self._state.deadlines is not None and self._state.status not in TERMINAL:
-            self._recompute_requests += 1
+        self._clocks.recompute()
 
     @workflow.signal
     def report_delivery(self, report: DeliveryReport) -> None:
@@ -633,13 +556,6 @@ class PermitApplicationWorkflow:
             self._check_closing()
         return True
 
-    async def _wait_without_closing(self, condition: Callable[[], bool], timeout: timedelta, summary: str) -> bool:
-        try:
-            await workflow.wait_condition(condition, timeout=timeout, timeout_summary=summary)
-        except TimeoutError:
-            return False
-        return True
-
     def _check_closing(self) -> None:
         if self._closing is not None:
             closing, self._closing = self._closing, None
@@ -652,23 +568,14 @@ class PermitApplicationWorkflow:
         await self._project()
 
     def _note(self, event: str, actor: str, **details: Any) -> None:
-        entry: dict[str, Any] = {"at": workflow.now().isoformat(), "event": event, "actor": str(actor)}
-        entry.update({k: v for k, v in details.items() if v not in (None, "", [])})
-        self._state.timeline.append(entry)
+        note(self._state, workflow.now(), event, actor, **details)
 
     def _today(self) -> date:
         return cst_date(workflow.now())
 
-    def _key(self, step: str) -> str:
-        return f"{workflow.info().workflow_id}:{step}"
-
     def _vehicle(self) -> VehicleRecord:
         assert self._state.vehicle is not None, "the ownership is verified first"
         return self._state.vehicle
-
-    def _deadlines(self) -> Deadlines:
-        assert self._state.deadlines is not None, "the deadlines are computed at acceptance"
-        return self._state.deadlines
 
     def _refusal(self, err: ActivityError) -> _Closed:
         cause = err.cause
@@ -676,136 +583,3 @@ class PermitApplicationWorkflow:
             reason = errors.REFUSAL_REASONS.get(cause.type or "", cause.message)
             return _Closed(Status.REJECTED, reason, Actor.SYSTEM)
         raise err
-
-    async def _department(self, activity: Activity[Arg, Result], arg: Arg, summary: str | None = None) -> Result:
-        return await workflow.execute_activity_method(
-            activity,
-            arg,
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
-            retry_policy=DEPARTMENT_RETRY,
-            summary=summary or ACTIVITY_SUMMARIES.get(activity.__name__),
-        )
-
-    async def _store_call(self, activity: Activity[Arg, Result], arg: Arg, summary: str | None = None) -> Result:
-        return await workflow.execute_activity_method(
-            activity,
-            arg,
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
-            retry_policy=STORE_RETRY,
-            summary=summary or ACTIVITY_SUMMARIES.get(activity.__name__),
-        )
-
-    async def _local(self, activity: Activity[Arg, Result], arg: Arg) -> Result:
-        """A store write or calendar lookup: no round trip through the server."""
-        return await workflow.execute_local_activity_method(
-            activity,
-            arg,
-            start_to_close_timeout=LOCAL_ACTIVITY_TIMEOUT,
-            retry_policy=STORE_RETRY,
-            summary=ACTIVITY_SUMMARIES.get(activity.__name__),
-        )
-
-    async def _sms(self, step: str, text: str) -> None:
-        request = SmsRequest(self._input.applicant.phone, text, self._key(f"sms:{step}"))
-        await self._department(PermitActivities.send_sms, request, summary=f"SMS to the applicant: {step}")
-
-    async def _document(self, kind: str, data: dict[str, Any]) -> None:
-        request = DocumentRequest(self._input.application_id, kind, self._key(f"document:{kind}"), data)
-        document_id = await self._store_call(PermitActivities.issue_document, request, summary=f"Document: {kind}")
-        self._state.documents.append({"kind": kind, "document_id": document_id})
-
-    async def _project(self) -> None:
-        """Write the view to the store (a local activity: its marker in the history, without the view)
-        and the search attributes to Temporal's visibility."""
-        self._version += 1
-        values = search_attributes(self._state)
-        changed = [key.value_set(v) for key, v in values.items() if self._search_attributes.get(key.name) != v]
-        if changed:
-            workflow.upsert_search_attributes(changed)
-            self._search_attributes.update({key.name: v for key, v in values.items()})
-        workflow.set_current_details(current_details(self._state))
-        await self._local(PermitActivities.project, ProjectionRequest(self._version, view(self._state)))
-
-    # ------------------------------------------------------ statutory clocks
-
-    async def _compute_deadlines(self) -> Deadlines:
-        timing, accepted_on = self._input.timing, self._state.accepted_on
-        assert accepted_on is not None
-        query = DeadlinesQuery(
-            accepted_on=accepted_on,
-            insurance_working_days=timing.insurance_working_days,
-            decision_working_days=timing.decision_working_days,
-            reminder_working_days=list(timing.reminder_working_days),
-            warning_working_days=timing.warning_working_days,
-        )
-        return await self._local(PermitActivities.compute_deadlines, query)
-
-    def _apply_deadlines(self, deadlines: Deadlines) -> None:
-        self._state.deadlines = deadlines
-        self._deadline_changes += 1
-        self._refresh_warning()
-
-    def _insurance_deadline(self) -> datetime:
-        assert self._state.accepted_at is not None
-        return clocks.insurance_deadline(self._deadlines(), self._input.timing, self._state.accepted_at)
-
-    def _refresh_warning(self) -> bool:
-        state = self._state
-        level = clocks.warning_level(state.deadlines, workflow.now(), decided=state.licensing_decided)
-        changed, state.warning = level != state.warning, level
-        return changed
-
-    def _reminder_instants(self) -> dict[str, datetime]:
-        deadline = self._insurance_deadline()
-        return clocks.reminder_instants(self._deadlines(), self._input.timing, deadline, self._reminders_handled)
-
-    def _clocks_stopped(self) -> bool:
-        return self._state.licensing_decided or self._state.status in TERMINAL
-
-    def _clock_news(self, requested: int) -> bool:
-        return self._recompute_requests > requested or self._clocks_stopped()
-
-    async def _run_clocks(self) -> None:
-        """Alongside the main path: reminders, the decision warning, and recomputed deadlines."""
-        while not self._clocks_stopped():
-            if self._refresh_warning():
-                self._note(f"decision_warning_{self._state.warning.value}", Actor.SYSTEM)
-                await self._project()
-            await self._send_due_reminders()
-            now = workflow.now()
-            reminders = self._reminder_instants().values() if self._state.policy is None else ()
-            next_at = clocks.next_wake_up(now, self._state.deadlines, self._state.warning, reminders)
-            requested = self._recompute_requests
-            with contextlib.suppress(TimeoutError):
-                await workflow.wait_condition(
-                    functools.partial(self._clock_news, requested),
-                    timeout=(next_at - now) if next_at else None,
-                    timeout_summary=f"statutory clock: next reminder or warning at {next_at.isoformat()}"
-                    if next_at
-                    else None,
-                )
-            if self._recompute_requests > requested and not self._clocks_stopped():
-                await self._recompute_deadlines()
-
-    async def _send_due_reminders(self) -> None:
-        """At most one SMS per reminder; when several are due at once only the nearest is sent."""
-        if self._state.policy is not None or self._state.status in TERMINAL:
-            return
-        due = clocks.due_reminders(self._reminder_instants(), workflow.now())
-        if not due:
-            return
-        self._reminders_handled.update(str(n) for n in due)
-        await self._sms(f"reminder-{due[0]}", texts.insurance_reminder(self._deadlines().insurance.due_on, due[0]))
-        self._note("insurance_reminder_sent", Actor.SYSTEM, working_days_left=due[0])
-
-    async def _recompute_deadlines(self) -> None:
-        before = self._deadlines().insurance
-        self._apply_deadlines(await self._compute_deadlines())
-        after = self._deadlines().insurance
-        changed = (after.due_on, after.provisional) != (before.due_on, before.provisional)
-        if changed and self._state.policy is None:
-            await self._sms(
-                f"deadline-update-{after.due_on}", texts.sms(texts.Sms.DEADLINE_UPDATE, due_on=after.due_on)
-            )
-        self._note("deadlines_recomputed", Actor.SYSTEM, insurance_due_on=after.due_on, provisional=after.provisional)
-        await self._project()

@@ -149,3 +149,10 @@ def search_attributes(state: ApplicationState) -> dict[SearchAttributeKey[Any], 
         values[sa.INSURANCE_DUE] = end_of_day(state.deadlines.insurance.due_on)
         values[sa.DECISION_DUE] = end_of_day(state.deadlines.decision.due_on)
     return values
+
+
+def note(state: ApplicationState, at: datetime, event: str, actor: str, **details: Any) -> None:
+    """Add an event to the timeline; empty details are left out."""
+    entry: dict[str, Any] = {"at": at.isoformat(), "event": event, "actor": str(actor)}
+    entry.update({k: v for k, v in details.items() if v not in (None, "", [])})
+    state.timeline.append(entry)

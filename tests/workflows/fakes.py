@@ -16,6 +16,7 @@ from activities.permit import PermitActivities
 from domain import errors
 from domain.calendar import WorkingDayCalendar, official_calendar
 from domain.eligibility import assess, load_policy
+from domain.statuses import USAGE_PRIVATE
 from workflows.types import (
     Applicant,
     AssessmentInput,
@@ -93,8 +94,11 @@ class FakeWorld:
         )
     )
     ownership_failures: int = 0
-    psb_refusal: str | None = None
-    psb_job_fails: bool = False
+    # The vehicle administration refuses the usage-nature change with this error type, fails its job,
+    # or refuses the reversal (back to 非营运) with this error type.
+    usage_change_refusal: str | None = None
+    usage_change_fails: bool = False
+    reversal_refusal: str | None = None
     policy: Policy | None = None
     deadline_days: int | None = None
     calendar: WorkingDayCalendar = field(default_factory=official_calendar)
@@ -141,7 +145,7 @@ class FakeWorld:
             world.calls.append(("verify_ownership", query))
             if world.ownership_failures > 0:
                 world.ownership_failures -= 1
-                raise ApplicationError("PSB unavailable", type=errors.DEPARTMENT_UNAVAILABLE)
+                raise ApplicationError("vehicle administration unavailable", type=errors.DEPARTMENT_UNAVAILABLE)
             if query.owner_id_number != world.vehicle.owner_id_number:
                 raise ApplicationError("not the owner", type=errors.OWNER_MISMATCH, non_retryable=True)
             return world.vehicle
@@ -214,8 +218,9 @@ class FakeWorld:
         @activity.defn(name="request_usage_change")
         async def request_usage_change(request: UsageChangeRequest) -> UsageChangeJob:
             world.calls.append(("request_usage_change", request))
-            if world.psb_refusal and request.target_nature != "非营运":
-                raise ApplicationError("PSB refused", type=world.psb_refusal, non_retryable=True)
+            refusal = world.reversal_refusal if request.target_nature == USAGE_PRIVATE else world.usage_change_refusal
+            if refusal:
+                raise ApplicationError("the vehicle administration refused", type=refusal, non_retryable=True)
             job_id = f"job-{request.idempotency_key}"
             world.jobs.setdefault(
                 job_id,
@@ -224,7 +229,9 @@ class FakeWorld:
                     vin=request.vin,
                     target_nature=request.target_nature,
                     reference=request.reference,
-                    status="failed" if world.psb_job_fails and request.target_nature != "非营运" else "pending",
+                    status="failed"
+                    if world.usage_change_fails and request.target_nature != USAGE_PRIVATE
+                    else "pending",
                     requested_at=datetime.now(UTC).isoformat(),
                 ),
             )
@@ -232,7 +239,7 @@ class FakeWorld:
 
         @activity.defn(name="get_usage_change")
         async def get_usage_change(query: JobQuery) -> UsageChangeJob:
-            """PSB has finished any job by the time it is polled."""
+            """The vehicle administration has finished any job by the time it is polled."""
             world.calls.append(("get_usage_change", query))
             world.complete_jobs()
             return world.jobs[query.job_id]

@@ -376,6 +376,21 @@ async def test_withdrawal_after_usage_change_reverts_and_returns_originals(start
     await replay(run.handle, "withdrawn_after_usage_change")
 
 
+async def test_a_refused_reversal_is_left_to_an_operator_and_the_originals_still_go_back(start) -> None:
+    """Closing undoes the latest step first; an undo that fails is recorded, and the next one still runs."""
+    run = await start(FakeWorld(reversal_refusal=errors.BLOCKING_FLAG))
+    await run.through_acceptance()
+    await run.handle.execute_update(PermitApplicationWorkflow.withdraw, Withdrawal("不再从事网约车"))
+    assert (await run.handle.result()).status == "withdrawn"
+    timeline = (await run.view())["timeline"]
+    events = [e["event"] for e in timeline]
+    failed = [(e["actor"], e["step"]) for e in timeline if e["event"] == "compensation_failed"]
+    assert failed == [("vehicle_admin", "usage_nature_reversal")]
+    assert "usage_nature_reverted" not in events
+    assert events.index("compensation_failed") < events.index("originals_returned")
+    assert any(s.idempotency_key.endswith("sms:closed") for s in run.world.sms)
+
+
 async def test_expiry_reverts_usage_nature(start) -> None:
     run = await start(FakeWorld(deadline_days=3))
     await run.through_acceptance()
@@ -425,8 +440,8 @@ async def test_business_refusal_rejects_without_retry(start) -> None:
     await replay(run.handle, "business_refusal")
 
 
-async def test_blocking_flag_at_psb_rejects_and_returns_originals(start) -> None:
-    run = await start(FakeWorld(psb_refusal=errors.BLOCKING_FLAG))
+async def test_blocking_flag_at_the_vehicle_administration_rejects_and_returns_originals(start) -> None:
+    run = await start(FakeWorld(usage_change_refusal=errors.BLOCKING_FLAG))
     await run.decide("preliminary_review")
     await run.handle.execute_update(PermitApplicationWorkflow.report_originals_shipment, OriginalsShipment("SF1234567"))
     await run.decide("originals_received")
@@ -464,8 +479,8 @@ async def test_wrong_step_decision_is_refused_before_history(start) -> None:
     assert (await run.handle.result()).status == "withdrawn"
 
 
-async def test_a_failed_psb_job_rejects_the_application_and_returns_the_originals(start) -> None:
-    run = await start(FakeWorld(psb_job_fails=True))
+async def test_a_failed_usage_change_job_rejects_the_application_and_returns_the_originals(start) -> None:
+    run = await start(FakeWorld(usage_change_fails=True))
     await run.decide("preliminary_review")
     await run.handle.execute_update(PermitApplicationWorkflow.report_originals_shipment, OriginalsShipment("SF1234567"))
     await run.decide("originals_received")
