@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from domain.views import mask_view
 from drills.people import new_citizen, new_vehicle
-from tests.integration.conftest import Stack
+from tests.support_stack import Stack
 
 
 async def overdue_projection(stack: Stack, district: str = "330382") -> str:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response
 
@@ -50,15 +50,13 @@ async def list_applications(
     channel: Channel | None = None,
     district: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
     warning: WarningLevel | None = None,
-    due: Annotated[
-        Literal["decision", "insurance"], Query(description="which due date due_from/due_to filter")
-    ] = "decision",
+    due: Annotated[inbox.Due, Query(description="which due date due_from/due_to filter")] = "decision",
     due_from: IsoDate | None = None,
     due_to: IsoDate | None = None,
     plate: Annotated[
         str | None, Query(pattern=WENZHOU_PLATE_PATTERN, description="the exact plate, e.g. 浙C12345")
     ] = None,
-    sort: Literal["submitted", "decision_due", "insurance_due"] = "submitted",
+    sort: inbox.Sort = "submitted",
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> dict[str, Any]:

@@ -8,9 +8,9 @@ from typing import Any
 from api.auth import Principal, Role
 from api.resources import Resources
 from domain.districts import CITY_CODE, DISTRICTS, covers
-from store.applications import InboxQuery
+from store.applications import Due, InboxQuery, Sort
 
-__all__ = ["InboxQuery", "list_applications"]
+__all__ = ["Due", "InboxQuery", "Sort", "list_applications"]
 
 
 async def list_applications(

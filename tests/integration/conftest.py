@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 from temporalio.testing import WorkflowEnvironment
@@ -21,59 +19,9 @@ from store import Store
 from store.db import create_pool, migrate
 from tests.support_sandbox import SandboxControl, bound_socket, serving
 from tests.support_settings import settings_for_tests
+from tests.support_stack import Stack
 from workers.main import build_worker
 from workflows.types import Timing
-
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-PDF = b"%PDF-1.4\n% scan\n"
-
-
-@dataclass
-class Stack:
-    api: httpx.AsyncClient
-    sandbox: SandboxControl
-    store: Store
-
-    async def clerk(self, district: str = "330382", role: str = "transport_clerk") -> dict[str, str]:
-        response = await self.api.post(
-            "/v1/dev/token", json={"role": role, "sub": f"clerk-{district}", "district": district}
-        )
-        response.raise_for_status()
-        return {"Authorization": f"Bearer {response.json()['access_token']}"}
-
-    async def applicant(self, name: str, id_number: str, phone: str) -> dict[str, str]:
-        """Sign in as the e-ID service's citizen: scan a QR token, exchange it for a token."""
-        qr = await self.sandbox.issue_qr(name=name, id_number=id_number, phone=phone)
-        response = await self.api.post("/v1/auth/eid", json={"qr_token": qr})
-        response.raise_for_status()
-        return {"Authorization": f"Bearer {response.json()['access_token']}"}
-
-    async def upload(self, headers: dict[str, str], kind: str, content: bytes = PNG) -> str:
-        response = await self.api.post(
-            "/v1/materials", headers=headers, data={"kind": kind}, files={"file": ("scan.png", content, "image/png")}
-        )
-        assert response.status_code == 201, response.text
-        return response.json()["material_id"]
-
-    async def wait_for(
-        self,
-        application_id: str,
-        headers: dict[str, str],
-        status: str,
-        timeout: float = 30,
-        *,
-        with_documents: bool = False,
-    ) -> dict[str, Any]:
-        """The view once it shows `status` (and, if asked, the documents of the step that led there)."""
-        loop = asyncio.get_running_loop()
-        end = loop.time() + timeout
-        while True:
-            view = (await self.api.get(f"/v1/applications/{application_id}", headers=headers)).json()
-            if view.get("status") == status and (view.get("documents") or not with_documents):
-                return view
-            if loop.time() > end:
-                raise AssertionError(f"application never reached {status}: {view.get('status')}")
-            await asyncio.sleep(0.1)
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +31,24 @@ def stack_timing() -> Timing:
 
 
 @pytest.fixture(scope="module")
-async def stack(dev_server_env: WorkflowEnvironment, database_url: str, stack_timing: Timing) -> AsyncIterator[Stack]:
+async def module_database_url(database_url: str) -> AsyncIterator[str]:
+    """A database of this module's own, beside the session's: what one module leaves, another never lists."""
+    name = f"permit_it_{uuid.uuid4().hex[:10]}"
+    admin = await asyncpg.connect(database_url)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        head, sep, query = database_url.partition("?")
+        yield f"{head.rsplit('/', 1)[0]}/{name}{sep}{query}"
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture(scope="module")
+async def stack(
+    dev_server_env: WorkflowEnvironment, module_database_url: str, stack_timing: Timing
+) -> AsyncIterator[Stack]:
+    database_url = module_database_url
     api_socket = bound_socket()
     api_port = api_socket.getsockname()[1]
     sandbox_settings = SandboxSettings(
@@ -114,7 +79,12 @@ async def stack(dev_server_env: WorkflowEnvironment, database_url: str, stack_ti
                     httpx.AsyncClient(base_url=api_url, timeout=40) as api,
                     httpx.AsyncClient(base_url=sandbox_url) as sandbox_client,
                 ):
-                    yield Stack(api=api, sandbox=SandboxControl(sandbox_client), store=Store(pool))
+                    yield Stack(
+                        api=api,
+                        sandbox=SandboxControl(sandbox_client),
+                        store=Store(pool),
+                        temporal=dev_server_env.client,
+                    )
         finally:
             await departments.aclose()
             await pool.close()

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.integration.conftest import PNG, Stack
-from tests.integration.test_http_api import new_citizen, new_vehicle, submit
+from drills.people import new_citizen, new_vehicle
+from tests.support_stack import PNG, Stack, submit
 
 pytestmark = pytest.mark.timeout(180)
 

@@ -7,8 +7,7 @@ import asyncio
 import pytest
 
 from domain.calendar import official_calendar
-from tests.integration.conftest import Stack
-from tests.integration.test_http_api import submitted
+from tests.support_stack import Stack, submitted
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -93,6 +92,8 @@ async def test_loading_the_year_recomputes_running_applications(stack: Stack) ->
         if "deadlines_recomputed" in [e["event"] for e in view["timeline"]]:
             break
         await asyncio.sleep(0.1)
+    else:
+        raise AssertionError("the deadlines were never recomputed")
     insurance = view["deadlines"]["insurance"]
     assert insurance["provisional"] is False
     texts = [m["text"] for m in await stack.sandbox.sms(owner["phone"])]

@@ -12,9 +12,9 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.errors import ApiError
 from api.routers.codec import _authorize
-from tests.integration.conftest import Stack
-from tests.integration.test_http_api import new_citizen, new_vehicle, submit
+from drills.people import new_citizen, new_vehicle
 from tests.support_settings import production_settings
+from tests.support_stack import Stack, submit
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -16,9 +16,8 @@ import pytest
 from api.console import labels
 from api.console.routes import router as console_router
 from api.console.session import SESSION_COOKIE
-from tests.integration.conftest import Stack
-from tests.integration.test_http_api import submitted
 from tests.support_console import overdue_projection
+from tests.support_stack import Stack, submitted
 
 pytestmark = pytest.mark.timeout(180)
 

@@ -18,9 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import Stack
-from tests.integration.test_http_api import submitted
 from tests.support_console import overdue_projection
+from tests.support_stack import Stack, submitted
 from workflows.types import Timing
 
 pytestmark = pytest.mark.timeout(240)

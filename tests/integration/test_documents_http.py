@@ -8,9 +8,8 @@ import uuid
 
 import pytest
 
-from tests.integration.conftest import Stack
-from tests.integration.test_http_api import Submitted, submitted
 from tests.support_pdf import compact, pdf_text
+from tests.support_stack import Stack, Submitted, submitted
 
 pytestmark = pytest.mark.timeout(120)
 

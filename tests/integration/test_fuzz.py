@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import Stack
-from tests.integration.test_http_api import new_citizen
+from drills.people import new_citizen
+from tests.support_stack import Stack
 from tests.support_temporal import BIN
 
 pytestmark = pytest.mark.timeout(600)

@@ -4,65 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass
 
 import pytest
+from temporalio.api.workflow.v1 import PendingActivityInfo
 
 from domain.masking import mask_name, mask_plate
 from domain.signing import sign
 from drills.people import new_citizen, new_vehicle
-from tests.integration.conftest import PDF, PNG, Stack
 from tests.support_pdf import pdf_text
+from tests.support_stack import PNG, Stack, submit, submitted
+from workers.temporal import workflow_id
 
 pytestmark = pytest.mark.timeout(120)
-
-
-async def submit(
-    stack: Stack,
-    headers: dict[str, str],
-    vehicle: dict,
-    *,
-    key: str | None = None,
-    changes: dict | None = None,
-    scan: bytes = PNG,
-):
-    body = {
-        "vehicle": {"plate": vehicle["plate"], "vin": vehicle["vin"]},
-        "district": "330382",
-        "channel": "online",
-        "delivery": {"method": "mail", "recipient": "李四", "phone": "13900139000", "address": "乐清市城南街道 8 号"},
-        "materials": {
-            "registration_certificate": await stack.upload(headers, "registration_certificate", scan),
-            "driving_license": await stack.upload(headers, "driving_license", PDF),
-        },
-        "insurance_commitment": True,
-        **(changes or {}),
-    }
-    extra = {"Idempotency-Key": key} if key else {}
-    return await stack.api.post("/v1/applications", json=body, headers={**headers, **extra}), body
-
-
-@dataclass
-class Submitted:
-    owner: dict[str, str]
-    vehicle: dict
-    applicant: dict[str, str]
-    application_id: str
-
-
-async def submitted(
-    stack: Stack, *, until: str | None = None, clerk: dict[str, str] | None = None, scan: bytes = PNG
-) -> Submitted:
-    """A new citizen's vehicle and online application, optionally waited for until a status."""
-    owner = new_citizen()
-    vehicle = await stack.sandbox.add_vehicle(**new_vehicle(owner))
-    applicant = await stack.applicant(**owner)
-    created, _ = await submit(stack, applicant, vehicle, scan=scan)
-    assert created.status_code == 201, created.text
-    application_id = created.json()["application_id"]
-    if until is not None:
-        await stack.wait_for(application_id, clerk or applicant, until)
-    return Submitted(owner, vehicle, applicant, application_id)
 
 
 async def test_online_application_walks_to_completed(stack: Stack) -> None:
@@ -251,15 +204,31 @@ async def test_a_department_outage_is_ridden_out_by_retries(stack: Stack) -> Non
     try:
         created, _ = await submit(stack, applicant, vehicle)
         app_id = created.json()["application_id"]
-        await stack.wait_for(app_id, applicant, "collecting_data")
-        await asyncio.sleep(2.5)
-        assert (await stack.api.get(f"/v1/applications/{app_id}", headers=applicant)).json()[
-            "status"
-        ] == "collecting_data"
+        failing = await pending_activity(stack, app_id, "fetch_purchase_tax", attempt=3)
+        assert failing.last_failure.message  # two attempts failed at the department, a third is under way
+        view = (await stack.api.get(f"/v1/applications/{app_id}", headers=applicant)).json()
+        assert view["status"] == "collecting_data" and not view["findings"]
     finally:
         await stack.sandbox.set_fault("tax", error_rate=0.0)
     view = await stack.wait_for(app_id, applicant, "preliminary_review")
     assert "shared_data_fetched" in [e["event"] for e in view["timeline"]]
+
+
+async def pending_activity(
+    stack: Stack, application_id: str, activity: str, *, attempt: int, timeout: float = 30
+) -> PendingActivityInfo:
+    """The workflow's pending `activity` once Temporal runs its `attempt`-th attempt."""
+    handle = stack.temporal.get_workflow_handle(workflow_id(application_id))
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while True:
+        description = await handle.describe()
+        pending = [a for a in description.raw_description.pending_activities if a.activity_type.name == activity]
+        if pending and pending[0].attempt >= attempt:
+            return pending[0]
+        if loop.time() > end:
+            raise AssertionError(f"{activity} never reached attempt {attempt}: {pending}")
+        await asyncio.sleep(0.1)
 
 
 async def test_uploads_are_bounded_and_typed_by_content(stack: Stack) -> None:

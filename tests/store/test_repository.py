@@ -16,6 +16,7 @@ from domain.keyring import KeyringError
 from store import Store
 from store.applications import ApplicationInProgress, IdempotencyKeyReused
 from store.db import create_pool, migrate
+from tests.support_views import view_of
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +39,7 @@ async def reserve(store: Store, vin: str, *, key: str | None = None, body: str =
         vin=vin,
         plate="浙C12345",
         submitted_at=datetime.now(UTC),
-        view={"application_id": application_id, "status": "submitted"},
+        view=view_of(application_id),
         start_input={"application_id": application_id},
         idempotency_key=key,
         request_sha256=body,
@@ -66,7 +67,7 @@ async def test_one_open_application_per_vehicle(store: Store) -> None:
     first = await reserve(store, vin)
     with pytest.raises(ApplicationInProgress):
         await reserve(store, vin)
-    view = {"application_id": first.row.application_id, "status": "withdrawn"}
+    view = view_of(first.row.application_id, status="withdrawn", pending=[])
     await store.applications.project(1, view, view)
     assert (await reserve(store, vin)).created
 
@@ -82,8 +83,8 @@ async def test_idempotency_key_returns_the_same_application(store: Store) -> Non
 async def test_an_older_projection_never_overwrites_a_newer_one(store: Store) -> None:
     reservation = await reserve(store, f"VIN{uuid.uuid4().hex[:14]}")
     app_id = reservation.row.application_id
-    newer = {"application_id": app_id, "status": "preliminary_review"}
-    older = {"application_id": app_id, "status": "collecting_data"}
+    newer = view_of(app_id, status="preliminary_review")
+    older = view_of(app_id, status="collecting_data")
     await store.applications.project(3, newer, newer)
     await store.applications.project(2, older, older)
     row = await store.applications.get(app_id)
