@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
@@ -10,7 +9,6 @@ from pydantic import BaseModel
 from api.deps import PrincipalDep, ResourcesDep, rate_limited_by_address
 from api.errors import documented
 from api.services import documents
-from domain.documents import render_pdf
 
 router = APIRouter(prefix="/v1/documents", tags=["documents"], responses=documented(404, 422))
 
@@ -54,8 +52,7 @@ async def read_document(
                 "created_at": document.issued_at.isoformat(),
             }
         )
-    verify_url = documents.verify_url(resources, str(request.base_url), document_id)
-    pdf = await asyncio.to_thread(render_pdf, document, verify_url)
+    pdf = await documents.pdf(resources, document, str(request.base_url))
     return Response(
         pdf, media_type="application/pdf", headers={"Content-Disposition": f'inline; filename="{document_id}.pdf"'}
     )

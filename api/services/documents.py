@@ -34,5 +34,9 @@ def verify_url(resources: Resources, base_url: str, document_id: str) -> str:
 
 async def pdf_for(resources: Resources, principal: Principal, document_id: str, base_url: str) -> bytes:
     """A document of an application this principal may see, as PDF; 404 otherwise."""
-    document = await document_for(resources, principal, document_id)
-    return await asyncio.to_thread(render_pdf, document, verify_url(resources, base_url, document_id))
+    return await pdf(resources, await document_for(resources, principal, document_id), base_url)
+
+
+async def pdf(resources: Resources, document: IssuedDocument, base_url: str) -> bytes:
+    """The document printed, with its verification code and where to check it."""
+    return await asyncio.to_thread(render_pdf, document, verify_url(resources, base_url, document.document_id))
