@@ -8,10 +8,10 @@ class receives its adapters and store; it never builds a client itself.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any
 
-import structlog
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -47,10 +47,7 @@ from workflows.types import (
     VehicleRecord,
 )
 
-log = structlog.get_logger(__name__)
-
-
-CalendarSource = Any  # an async callable returning the current WorkingDayCalendar
+CalendarSource = Callable[[], Awaitable[WorkingDayCalendar]]  # the calendar as loaded now
 
 
 class PermitActivities:

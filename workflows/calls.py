@@ -6,8 +6,10 @@ through the sandbox's pass-through, like the activities themselves.
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any, TypeVar
 
 from temporalio import workflow
@@ -15,19 +17,30 @@ from temporalio.common import RetryPolicy
 
 from activities.permit import PermitActivities
 from domain import errors
+from domain.eligibility import Finding, VehicleFacts
+from domain.statuses import ShipmentState, UsageChangeState
 from workflows.state import ApplicationState, current_details, search_attributes, view
 from workflows.types import (
+    AssessmentInput,
     Deadlines,
     DeadlinesQuery,
     DocumentRequest,
+    InspectionReport,
+    JobQuery,
+    ModelQuery,
     PermitApplicationInput,
+    PermitRequest,
     ProjectionRequest,
     Shipment,
     ShipmentRequest,
     SmsRequest,
     Timing,
+    TrackingQuery,
     UsageChangeJob,
+    UsageChangeReport,
     UsageChangeRequest,
+    VehicleQuery,
+    VehicleRecord,
 )
 
 DEPARTMENT_RETRY = RetryPolicy(
@@ -121,6 +134,42 @@ async def issue_document(state: ApplicationState, kind: str, data: dict[str, Any
     state.documents.append({"kind": kind, "document_id": document_id})
 
 
+async def shared_data(query: VehicleQuery, vehicle: VehicleRecord) -> tuple[InspectionReport, int | None]:
+    """Invoice, purchase tax and inspection report (and an NEV's range) at once: the report and the range."""
+    invoice = department(PermitActivities.fetch_invoice, query)
+    tax = department(PermitActivities.fetch_purchase_tax, query)
+    inspection = department(PermitActivities.fetch_inspection_report, query)
+    if vehicle.fuel not in ("bev", "phev"):
+        _, _, report = await asyncio.gather(invoice, tax, inspection)
+        return report, None
+    nev = department(PermitActivities.fetch_nev_range, ModelQuery(vehicle.model))
+    _, _, report, nev_range = await asyncio.gather(invoice, tax, inspection, nev)
+    return report, nev_range.range_km
+
+
+async def assess_eligibility(
+    vehicle: VehicleRecord, inspection: InspectionReport, nev_range_km: int | None, on: date
+) -> list[Finding]:
+    facts = VehicleFacts(
+        plate=vehicle.plate,
+        seats=vehicle.seats,
+        fuel=vehicle.fuel,
+        usage_nature=vehicle.usage_nature,
+        flags=list(vehicle.flags),
+        inspection_passed=inspection.passed,
+        inspection_valid_until=inspection.valid_until,
+        nev_range_km=nev_range_km,
+    )
+    return await store(PermitActivities.assess_eligibility, AssessmentInput(facts=facts, on=on.isoformat()))
+
+
+async def allocate_permit(input: PermitApplicationInput, vehicle: VehicleRecord, on: date) -> dict[str, str]:
+    """The permit as the view and the document show it: its number, issue and expiry days."""
+    request = PermitRequest(input.application_id, on.isoformat(), vehicle.registered_on)
+    answer = await store(PermitActivities.allocate_permit, request)
+    return {"number": answer.number, "issued_on": answer.issued_on, "valid_until": answer.valid_until}
+
+
 async def compute_deadlines(accepted_on: str, timing: Timing) -> Deadlines:
     query = DeadlinesQuery(
         accepted_on=accepted_on,
@@ -156,6 +205,42 @@ async def ship(input: PermitApplicationInput, step: str, contents: str) -> Shipm
         idempotency_key=key(step),
     )
     return await department(PermitActivities.create_shipment, request)
+
+
+class UsageChangeFailed(Exception):
+    """The vehicle administration reported that it could not carry out a change of usage nature."""
+
+
+async def usage_change_done(
+    job: UsageChangeJob, reports: dict[str, UsageChangeReport], timing: Timing
+) -> UsageChangeJob:
+    """Wait for a usage-change job to complete: the vehicle administration's callback (into `reports`)
+    first, polling as fall-back. A job that failed raises UsageChangeFailed."""
+    job_id, poll = job.job_id, timedelta(seconds=timing.usage_change_poll_s)
+    while job.status != UsageChangeState.COMPLETED:
+        if job.status == UsageChangeState.FAILED:
+            raise UsageChangeFailed(job.target_nature)
+        reported = await wait_for(
+            lambda: job_id in reports, poll, "vehicle administration callback, else poll the usage-nature change"
+        )
+        if reported:
+            report = reports[job_id]
+            job = dataclasses.replace(job, status=report.status, driving_license_no=report.driving_license_no)
+            if job.status != UsageChangeState.COMPLETED:
+                del reports[job_id]
+        else:
+            job = await department(PermitActivities.get_usage_change, JobQuery(job_id))
+    return job
+
+
+async def shipment_delivered(tracking_number: str, delivered: set[str], timing: Timing) -> None:
+    """Wait until the courier delivers: its callback (into `delivered`) first, polling as fall-back."""
+    poll = timedelta(seconds=timing.delivery_poll_s)
+    while tracking_number not in delivered:
+        if not await wait_for(lambda: tracking_number in delivered, poll, "courier callback, else poll the shipment"):
+            shipment = await department(PermitActivities.get_shipment, TrackingQuery(tracking_number))
+            if shipment.status == ShipmentState.DELIVERED:
+                delivered.add(tracking_number)
 
 
 class Projector:

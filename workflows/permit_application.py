@@ -6,17 +6,15 @@ through updates (validated before they reach history), departments report throug
 signals, and the view is a query. Every ending without a permit after the vehicle
 administration was asked to change the usage nature reverts it and returns the originals.
 
-Beside it: the state and its view (state.py), the statutory clocks' arithmetic (clocks.py),
-what the applicant reads (texts.py), and every type that crosses the data converter (types.py).
+Beside it: the state and its view (state.py), the activities as the workflow calls them
+(calls.py), the statutory clocks (statutory_clocks.py, their arithmetic in clocks.py), what the
+applicant reads (texts.py), and every type that crosses the data converter (types.py).
 """
 
 from __future__ import annotations
 
-import asyncio
-import dataclasses
 import functools
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -29,7 +27,6 @@ with workflow.unsafe.imports_passed_through():
     from activities.permit import PermitActivities
     from domain import errors
     from domain.calendar import cst_date
-    from domain.eligibility import VehicleFacts
     from domain.statuses import (
         STEP_OUTCOMES,
         TERMINAL,
@@ -42,45 +39,26 @@ with workflow.unsafe.imports_passed_through():
         ShipmentState,
         Status,
         Step,
-        UsageChangeState,
     )
     from workflows import calls, texts
     from workflows.clocks import department_instant
+    from workflows.saga import Saga
     from workflows.state import ApplicationState, note, view
     from workflows.statutory_clocks import StatutoryClocks
     from workflows.types import (
-        AssessmentInput,
         CalendarChanged,
         Decision,
         DeliveryReport,
-        JobQuery,
-        ModelQuery,
         OriginalsShipment,
         PermitApplicationInput,
         PermitApplicationResult,
-        PermitRequest,
         PolicyReport,
         Supplements,
-        TrackingQuery,
-        UsageChangeJob,
         UsageChangeReport,
         VehicleQuery,
         VehicleRecord,
         Withdrawal,
     )
-
-
-class _UsageChangeFailed(Exception):
-    """The vehicle administration reported that it could not carry out a change of usage nature."""
-
-
-@dataclass
-class _Undo:
-    """What closing without a permit undoes of a step that succeeded; `actor` answers if it fails."""
-
-    step: str
-    actor: Actor
-    action: Callable[[], Awaitable[None]]
 
 
 class _Closed(Exception):
@@ -100,7 +78,7 @@ class PermitApplicationWorkflow:
         self._project = calls.Projector(self._state)
         self._clocks = StatutoryClocks(self._state, self._project)
         self._closing: _Closed | None = None
-        self._undo: list[_Undo] = []  # the saga: closing runs it in reverse
+        self._saga = Saga(failed=lambda step, actor: self._note("compensation_failed", actor, step=step))
         # Human steps.
         self._decision: Decision | None = None
         self._decisions_taken = 0
@@ -110,8 +88,7 @@ class PermitApplicationWorkflow:
         self._usage_reports: dict[str, UsageChangeReport] = {}
         self._insurance_checks_requested = 0
         self._insurance_checks_done = 0
-        self._delivery_reports: set[str] = set()
-        self._delivered = False
+        self._delivered: set[str] = set()  # tracking numbers, reported by callback (even before `ship` answers)
 
     # ------------------------------------------------------------------ run
 
@@ -157,34 +134,11 @@ class PermitApplicationWorkflow:
         try:
             vehicle = self._state.vehicle = await calls.department(PermitActivities.verify_ownership, query)
             self._note("ownership_verified", Actor.VEHICLE_ADMIN)
-            invoice, tax, inspection = (
-                calls.department(PermitActivities.fetch_invoice, query),
-                calls.department(PermitActivities.fetch_purchase_tax, query),
-                calls.department(PermitActivities.fetch_inspection_report, query),
-            )
-            if vehicle.fuel in ("bev", "phev"):
-                nev = calls.department(PermitActivities.fetch_nev_range, ModelQuery(vehicle.model))
-                _, _, report, nev_range = await asyncio.gather(invoice, tax, inspection, nev)
-                range_km: int | None = nev_range.range_km
-            else:
-                _, _, report = await asyncio.gather(invoice, tax, inspection)
-                range_km = None
+            report, range_km = await calls.shared_data(query, vehicle)
         except ActivityError as err:
             raise self._refusal(err) from err
         self._note("shared_data_fetched", Actor.SYSTEM, sources=["tax", "inspection"] + (["miit"] if range_km else []))
-        facts = VehicleFacts(
-            plate=vehicle.plate,
-            seats=vehicle.seats,
-            fuel=vehicle.fuel,
-            usage_nature=vehicle.usage_nature,
-            flags=list(vehicle.flags),
-            inspection_passed=report.passed,
-            inspection_valid_until=report.valid_until,
-            nev_range_km=range_km,
-        )
-        findings = await calls.store(
-            PermitActivities.assess_eligibility, AssessmentInput(facts=facts, on=self._today().isoformat())
-        )
+        findings = await calls.assess_eligibility(vehicle, report, range_km, self._today())
         self._state.findings = [{"rule": f.rule, "message": f.message} for f in findings]
         if findings:
             raise _Closed(Status.REJECTED, texts.FINDINGS_SEPARATOR.join(f.message for f in findings), Actor.SYSTEM)
@@ -242,7 +196,7 @@ class PermitApplicationWorkflow:
         self._state.step = Step.ORIGINALS_RECEIVED
         await self._project()
         decision = await self._await_decision()
-        self._undo.append(_Undo("originals_return", Actor.SYSTEM, self._return_originals))
+        self._saga.add("originals_return", Actor.SYSTEM, self._return_originals)
         self._note("originals_received", decision.actor)
         await self._move_on(Status.VEHICLE_NATURE_CHANGE)
         await calls.send_sms(self._input, "originals-received", texts.sms(texts.Sms.ORIGINALS_RECEIVED))
@@ -253,15 +207,14 @@ class PermitApplicationWorkflow:
         await self._enter(Status.VEHICLE_NATURE_CHANGE)
         plate = self._input.vehicle.plate
         await calls.issue_document(self._state, "vehicle_change_contact_form", texts.vehicle_change_contact_form(plate))
-        reversal = _Undo("usage_nature_reversal", Actor.VEHICLE_ADMIN, self._revert_usage_nature)
         try:
             job = await calls.request_usage_change(self._input, USAGE_RIDE_HAILING, "usage-change")
-            self._undo.append(reversal)
-            job = await self._usage_change_done(job)
+            reversal = self._saga.add("usage_nature_reversal", Actor.VEHICLE_ADMIN, self._revert_usage_nature)
+            job = await calls.usage_change_done(job, self._usage_reports, self._input.timing)
         except ActivityError as err:
             raise self._refusal(err) from err
-        except _UsageChangeFailed:
-            self._undo.remove(reversal)  # nothing changed at the vehicle administration: nothing to revert
+        except calls.UsageChangeFailed:
+            self._saga.discard(reversal)  # nothing changed at the vehicle administration: nothing to revert
             raise _Closed(Status.REJECTED, texts.REASON_USAGE_CHANGE_FAILED, Actor.VEHICLE_ADMIN) from None
         self._note("usage_nature_changed", Actor.VEHICLE_ADMIN, target_nature=USAGE_RIDE_HAILING)
         await calls.issue_document(
@@ -316,13 +269,8 @@ class PermitApplicationWorkflow:
     async def _issue(self) -> None:
         """审核发证: a permit number, the permit document, and no way back."""
         input, vehicle = self._input, self._vehicle()
-        answer = await calls.store(
-            PermitActivities.allocate_permit,
-            PermitRequest(input.application_id, self._today().isoformat(), vehicle.registered_on),
-        )
-        permit = {"number": answer.number, "issued_on": answer.issued_on, "valid_until": answer.valid_until}
-        self._state.permit = permit
-        self._note("permit_issued", Actor.TRANSPORT_CLERK, number=answer.number)
+        permit = self._state.permit = await calls.allocate_permit(input, vehicle, self._today())
+        self._note("permit_issued", Actor.TRANSPORT_CLERK, number=permit["number"])
         await calls.issue_document(self._state, "permit", texts.permit(permit, input.vehicle.plate, vehicle.owner_name))
 
     async def _deliver(self) -> None:
@@ -334,19 +282,9 @@ class PermitApplicationWorkflow:
             return
         shipment = await calls.ship(input, "delivery", texts.CONTENTS_DOCUMENTS)
         tracking = self._state.delivery_tracking = shipment.tracking_number
-        if tracking in self._delivery_reports:
-            self._delivered = True  # the callback came before the shipment's own answer
         self._note("documents_shipped", Actor.COURIER, tracking_number=tracking)
         await self._project()
-        while not self._delivered:
-            arrived = await self._wait(
-                lambda: self._delivered,
-                timeout=timedelta(seconds=input.timing.delivery_poll_s),
-                summary="courier callback, else poll the shipment",
-            )
-            if not arrived:
-                current = await calls.department(PermitActivities.get_shipment, TrackingQuery(tracking))
-                self._delivered = current.status == ShipmentState.DELIVERED
+        await calls.shipment_delivered(tracking, self._delivered, input.timing)  # no withdrawal once issued
         self._note("documents_delivered", Actor.COURIER)
 
     # ------------------------------------------------------- compensation
@@ -357,29 +295,18 @@ class PermitApplicationWorkflow:
         self._note(closed.status.value, closed.actor, reason=closed.reason)
         self._settle_decision()
         await self._project()
-        while self._undo:
-            undo = self._undo.pop()
-            await self._compensate(undo.step, undo.actor, undo.action())
-            await self._project()
+        await self._saga.compensate(after_each=self._project)
         if closed.status in (Status.REJECTED, Status.EXPIRED):
             notice = texts.termination_notice(closed.status, closed.reason)
             issued = calls.issue_document(self._state, "termination_notice", notice)
-            await self._compensate("termination_notice", Actor.SYSTEM, issued)
+            await self._saga.attempt("termination_notice", Actor.SYSTEM, issued)
         sent = calls.send_sms(self._input, "closed", texts.closing(closed.status, closed.reason))
-        await self._compensate("closing_sms", Actor.SYSTEM, sent)
+        await self._saga.attempt("closing_sms", Actor.SYSTEM, sent)
         await self._project()
-
-    async def _compensate(self, step: str, actor: Actor, action: Awaitable[None]) -> None:
-        """One step of closing down; a failure is recorded for an operator to follow up, not fatal."""
-        try:
-            await action
-        except (ActivityError, _UsageChangeFailed) as err:
-            workflow.logger.error("closing step %s failed: %s", step, type(err).__name__)
-            self._note("compensation_failed", actor, step=step)
 
     async def _revert_usage_nature(self) -> None:
         job = await calls.request_usage_change(self._input, USAGE_PRIVATE, "usage-reversal")
-        await self._usage_change_done(job)
+        await calls.usage_change_done(job, self._usage_reports, self._input.timing)
         self._note("usage_nature_reverted", Actor.VEHICLE_ADMIN, target_nature=USAGE_PRIVATE)
 
     async def _return_originals(self) -> None:
@@ -389,26 +316,6 @@ class PermitApplicationWorkflow:
             return
         shipment = await calls.ship(self._input, "return-originals", texts.CONTENTS_ORIGINALS_RETURNED)
         self._note("originals_returned", Actor.COURIER, tracking_number=shipment.tracking_number)
-
-    async def _usage_change_done(self, job: UsageChangeJob) -> UsageChangeJob:
-        """Wait for the job to complete: the vehicle administration's callback first, polling as fall-back."""
-        job_id = job.job_id
-        while job.status != UsageChangeState.COMPLETED:
-            if job.status == UsageChangeState.FAILED:
-                raise _UsageChangeFailed(job.target_nature)
-            reported = await calls.wait_for(
-                lambda: job_id in self._usage_reports,
-                timedelta(seconds=self._input.timing.usage_change_poll_s),
-                "vehicle administration callback, else poll the usage-nature change",
-            )
-            if reported:
-                report = self._usage_reports[job_id]
-                job = dataclasses.replace(job, status=report.status, driving_license_no=report.driving_license_no)
-                if job.status != UsageChangeState.COMPLETED:
-                    del self._usage_reports[job_id]
-            else:
-                job = await calls.department(PermitActivities.get_usage_change, JobQuery(job_id))
-        return job
 
     # ------------------------------------------------- updates, signals and the view
 
@@ -497,11 +404,8 @@ class PermitApplicationWorkflow:
 
     @workflow.signal
     def report_delivery(self, report: DeliveryReport) -> None:
-        if report.status != ShipmentState.DELIVERED:
-            return
-        self._delivery_reports.add(report.tracking_number)
-        if report.tracking_number == self._state.delivery_tracking:
-            self._delivered = True
+        if report.status == ShipmentState.DELIVERED:
+            self._delivered.add(report.tracking_number)
 
     @workflow.query
     def view(self) -> dict[str, Any]:

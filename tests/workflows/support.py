@@ -18,6 +18,21 @@ from workers.temporal import data_converter
 from workflows.permit_application import PermitApplicationWorkflow
 from workflows.types import Decision, OriginalsShipment, PermitApplicationInput, UsageChangeReport
 
+# Workers running in the background, kept so that none is collected while it runs.
+_RUNNING: set[asyncio.Future[None]] = set()
+
+
+async def until(condition: Callable[[], bool], what: str, timeout: float = 15) -> None:
+    """Poll `condition` (the fakes record into plain lists); fail naming `what` after `timeout` seconds."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while True:
+        if condition():
+            return
+        if loop.time() > end:
+            raise AssertionError(f"never saw {what}")
+        await asyncio.sleep(0.05)
+
 
 class Run:
     """One application under test: its world, handle, and the statuses it passed through."""
@@ -55,8 +70,7 @@ class Run:
 
     async def complete_usage_change(self) -> None:
         await self.reach("vehicle_nature_change")
-        while not self.world.jobs:
-            await asyncio.sleep(0.05)
+        await until(lambda: bool(self.world.jobs), "a usage-change request")
         self.world.complete_jobs()
         for job_id, job in self.world.jobs.items():
             if job.target_nature != "非营运":
@@ -85,7 +99,9 @@ def new_worker(env: WorkflowEnvironment, world: FakeWorld, task_queue: str, *, c
         activities=world.activities(),
         max_cached_workflows=100 if cached else 0,
     )
-    asyncio.ensure_future(worker.run())
+    running = asyncio.ensure_future(worker.run())
+    _RUNNING.add(running)
+    running.add_done_callback(_RUNNING.discard)
     return worker
 
 

@@ -21,7 +21,7 @@ from domain.calendar import end_of_day_cst
 from domain.masking import mask_plate
 from tests.support_settings import settings_for_tests
 from tests.workflows.fakes import PLATE, FakeWorld, application_input
-from tests.workflows.support import Starter, starting, time_skipping_server
+from tests.workflows.support import Starter, starting, time_skipping_server, until
 from workers.temporal import data_converter
 from workflows import WORKFLOW_SHAPE_VERSION
 from workflows.permit_application import PermitApplicationWorkflow
@@ -218,22 +218,23 @@ async def test_the_applicant_sees_a_decision_before_the_paperwork_it_starts(star
     run = await start(FakeWorld(sms_gateway=gateway))
 
     async def held_at_the_gateway(step: str) -> None:
-        while not any(n == "send_sms" and r.idempotency_key.endswith(f"sms:{step}") for n, r in run.world.calls):
-            await asyncio.sleep(0.05)
+        calls = run.world.calls
+        await until(lambda: any(n == "send_sms" and r.idempotency_key.endswith(f"sms:{step}") for n, r in calls), step)
         assert not any(s.idempotency_key.endswith(f"sms:{step}") for s in run.world.sms)
 
     await run.decide("preliminary_review")
-    await asyncio.wait_for(held_at_the_gateway("one-time-notice"), 15)
+    await held_at_the_gateway("one-time-notice")
     accepted = await projected(run.world, "awaiting_originals")
     assert accepted["deadlines"]["insurance"]["working_days"] == 15
     assert [e["event"] for e in accepted["timeline"]][-1] == "accepted"
     gateway.set()
-    while not any(s.idempotency_key.endswith("sms:one-time-notice") for s in run.world.sms):
-        await asyncio.sleep(0.05)
+    await until(
+        lambda: any(s.idempotency_key.endswith("sms:one-time-notice") for s in run.world.sms), "the notice sent"
+    )
     await run.handle.execute_update(PermitApplicationWorkflow.report_originals_shipment, OriginalsShipment("SF1234567"))
     gateway.clear()
     await run.decide("originals_received")
-    await asyncio.wait_for(held_at_the_gateway("originals-received"), 15)
+    await held_at_the_gateway("originals-received")
     received = await projected(run.world, "vehicle_nature_change")
     assert [e["event"] for e in received["timeline"]][-1] == "originals_received"
     gateway.set()

@@ -1,0 +1,51 @@
+"""Compensation as data (the saga of Temporal's samples): each step that succeeds adds its undo,
+and an application that ends without a permit runs them, the latest first."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from temporalio import workflow
+from temporalio.exceptions import ActivityError
+
+from domain.statuses import Actor
+from workflows.calls import UsageChangeFailed
+
+
+@dataclass(eq=False)
+class Undo:
+    """What closing undoes of a step that succeeded; `actor` answers for it if it fails."""
+
+    step: str
+    actor: Actor
+    action: Callable[[], Awaitable[None]]
+
+
+class Saga:
+    def __init__(self, failed: Callable[[str, Actor], None]) -> None:
+        self._undos: list[Undo] = []
+        self._failed = failed  # records a closing step that failed, for an operator to follow up
+
+    def add(self, step: str, actor: Actor, action: Callable[[], Awaitable[None]]) -> Undo:
+        undo = Undo(step, actor, action)
+        self._undos.append(undo)
+        return undo
+
+    def discard(self, undo: Undo) -> None:
+        self._undos.remove(undo)
+
+    async def compensate(self, after_each: Callable[[], Awaitable[None]]) -> None:
+        """Run the undos, the latest first; one that fails is recorded and the next one still runs."""
+        while self._undos:
+            undo = self._undos.pop()
+            await self.attempt(undo.step, undo.actor, undo.action())
+            await after_each()
+
+    async def attempt(self, step: str, actor: Actor, action: Awaitable[None]) -> None:
+        """One step of closing down: a department's failure is recorded, not fatal."""
+        try:
+            await action
+        except (ActivityError, UsageChangeFailed) as err:
+            workflow.logger.error("closing step %s failed: %s", step, type(err).__name__)
+            self._failed(step, actor)
