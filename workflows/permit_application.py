@@ -78,7 +78,7 @@ class PermitApplicationWorkflow:
         self._project = calls.Projector(self._state)
         self._clocks = StatutoryClocks(self._state, self._project)
         self._closing: _Closed | None = None
-        self._saga = Saga(failed=lambda step, actor: self._note("compensation_failed", actor, step=step))
+        self._saga = Saga(failed=self._compensation_failed)
         # Human steps.
         self._decision: Decision | None = None
         self._decisions_taken = 0
@@ -303,6 +303,10 @@ class PermitApplicationWorkflow:
         sent = calls.send_sms(self._input, "closed", texts.closing(closed.status, closed.reason))
         await self._saga.attempt("closing_sms", Actor.SYSTEM, sent)
         await self._project()
+
+    def _compensation_failed(self, step: str, actor: Actor, err: Exception) -> None:
+        workflow.logger.error("closing step %s failed: %s; an operator must follow up", step, type(err).__name__)
+        self._note("compensation_failed", actor, step=step)
 
     async def _revert_usage_nature(self) -> None:
         job = await calls.request_usage_change(self._input, USAGE_PRIVATE, "usage-reversal")

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from temporalio import workflow
 from temporalio.exceptions import ActivityError
 
 from domain.statuses import Actor
@@ -23,7 +22,7 @@ class Undo:
 
 
 class Saga:
-    def __init__(self, failed: Callable[[str, Actor], None]) -> None:
+    def __init__(self, failed: Callable[[str, Actor, Exception], None]) -> None:
         self._undos: list[Undo] = []
         self._failed = failed  # records a closing step that failed, for an operator to follow up
 
@@ -47,5 +46,4 @@ class Saga:
         try:
             await action
         except (ActivityError, UsageChangeFailed) as err:
-            workflow.logger.error("closing step %s failed: %s", step, type(err).__name__)
-            self._failed(step, actor)
+            self._failed(step, actor, err)
