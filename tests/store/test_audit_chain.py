@@ -6,21 +6,11 @@ import asyncio
 import os
 import subprocess
 import sys
-from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
 
 from store import Store
-from store.db import create_pool, migrate
-
-
-@pytest.fixture(scope="module")
-async def store(database_url: str) -> AsyncIterator[Store]:
-    pool = await create_pool(database_url)
-    await migrate(pool)
-    yield Store(pool)
-    await pool.close()
 
 
 async def record(store: Store, n: int) -> None:
