@@ -22,10 +22,13 @@ from api.services import audit, materials
 from domain import errors
 from domain.districts import covers
 from domain.documents import canonical_sha256
+from domain.statuses import Actor
 from domain.views import mask_view
 from store.applications import ApplicationInProgress, ApplicationRow, IdempotencyKeyReused
 from workers.temporal import workflow_id
 from workflows.permit_application import PermitApplicationWorkflow
+from workflows.state import ApplicationState, note
+from workflows.state import view as view_of_state
 from workflows.types import (
     Applicant,
     Decision,
@@ -134,7 +137,7 @@ async def _submit(
             vin=body.vehicle.vin,
             plate=body.vehicle.plate,
             submitted_at=submitted_at,
-            view=mask_view(_initial_view(wf_input)),
+            view=mask_view(_initial_view(wf_input, submitted_at)),
             start_input=dataclasses.asdict(wf_input),
             idempotency_key=idempotency_key,
             request_sha256=canonical_sha256(body.model_dump(mode="json")),
@@ -157,30 +160,11 @@ async def _submit(
     return row.view, reservation.created
 
 
-def _initial_view(wf_input: PermitApplicationInput) -> dict[str, Any]:
-    return {
-        "application_id": wf_input.application_id,
-        "status": "submitted",
-        "step": None,
-        "district": wf_input.district,
-        "channel": wf_input.channel,
-        "submitted_at": wf_input.submitted_at,
-        "accepted_on": None,
-        "vehicle": {"plate": wf_input.vehicle.plate, "vin": wf_input.vehicle.vin},
-        "applicant": {
-            "name": wf_input.applicant.name,
-            "id_number": wf_input.applicant.id_number,
-            "phone": wf_input.applicant.phone,
-        },
-        "delivery": {"method": wf_input.delivery.method, "tracking_number": None},
-        "materials": [{"kind": kind, "material_id": mid} for kind, mid in sorted(wf_input.materials.items())],
-        "deadlines": {},
-        "findings": [],
-        "pending": [{"action": "collect_shared_data", "actor": "system"}],
-        "documents": [],
-        "timeline": [{"at": wf_input.submitted_at, "event": "submitted", "actor": "applicant"}],
-        "permit": None,
-    }
+def _initial_view(wf_input: PermitApplicationInput, submitted_at: datetime) -> dict[str, Any]:
+    """The view the workflow starts from, as the read model holds it until the first projection."""
+    state = ApplicationState(input=wf_input, materials=dict(wf_input.materials))
+    note(state, submitted_at, "submitted", Actor.APPLICANT, channel=wf_input.channel)
+    return view_of_state(state)
 
 
 async def _ensure_started(resources: Resources, row: ApplicationRow) -> None:
