@@ -1,4 +1,8 @@
-"""The department sandbox: one app that plays every department the orchestrator calls."""
+"""The department sandbox: one app that plays every department the orchestrator calls.
+
+Faults set through ``/sandbox/faults`` make a department slow, drop connections, fail, refuse
+or answer garbage (see sandbox.faults); the ``/sandbox/*`` helpers always answer.
+"""
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -9,6 +13,7 @@ from fastapi import FastAPI
 from sandbox import control
 from sandbox.departments import courier, eid, inspection, insurance, miit, sms, tax, vehicle_admin
 from sandbox.errors import DepartmentError, department_error_handler
+from sandbox.routing import DepartmentFaults
 from sandbox.runtime import Runtime
 from sandbox.settings import SandboxSettings
 from sandbox.state import StateStore
@@ -42,6 +47,7 @@ def create_app(settings: SandboxSettings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.add_exception_handler(DepartmentError, department_error_handler)
+    app.add_middleware(DepartmentFaults)
     for router in (
         eid.helpers,
         vehicle_admin.helpers,

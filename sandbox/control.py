@@ -1,10 +1,9 @@
 """The sandbox's own controls: injected faults and a full reset."""
 
 from fastapi import Response
-from pydantic import Field
 
-from sandbox.common import StrictModel
 from sandbox.errors import DepartmentError
+from sandbox.faults import Fault
 from sandbox.routing import RuntimeDep, helper_router
 from sandbox.runtime import SERVICES
 from sandbox.state import JSON
@@ -12,14 +11,9 @@ from sandbox.state import JSON
 router = helper_router()
 
 
-class FaultIn(StrictModel):
-    error_rate: float = Field(default=0.0, ge=0, le=1)
-    latency_ms: int = Field(default=0, ge=0, le=60_000)
-
-
 @router.put("/faults/{service}")
-async def set_fault(service: str, fault: FaultIn, runtime: RuntimeDep) -> JSON:
-    """Make a department slow (``latency_ms``) and failing (503 with ``error_rate``)."""
+async def set_fault(service: str, fault: Fault, runtime: RuntimeDep) -> JSON:
+    """Replace a department's fault: slow, dropping, failing, refusing or garbling at the rates given."""
     if service not in SERVICES:
         raise DepartmentError(404, "unknown_service", f"Services with faults: {', '.join(SERVICES)}.")
     runtime.state.faults[service] = fault.model_dump()

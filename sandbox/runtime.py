@@ -1,10 +1,9 @@
-"""The sandbox's running machinery: state, background work, callbacks, faults, idempotency."""
+"""The sandbox's running machinery: state, background work, callbacks, faults in force, idempotency."""
 
 import asyncio
 import copy
 import json
 import logging
-import random
 import time
 from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass
@@ -14,7 +13,7 @@ import httpx
 from fastapi.responses import JSONResponse
 
 from domain.signing import sign
-from sandbox.errors import DepartmentError
+from sandbox.faults import Fault, FaultInjector
 from sandbox.settings import CallbackSource, SandboxSettings
 from sandbox.state import JSON, SandboxState, StateStore
 
@@ -49,6 +48,7 @@ class Runtime:
         self._http = http
         self._deferred = tuple(deferred)
         self._tasks: set[asyncio.Task[None]] = set()
+        self.injector = FaultInjector()
 
     @property
     def state(self) -> SandboxState:
@@ -62,6 +62,7 @@ class Runtime:
         """Stop all background work and forget everything."""
         await self._cancel_background()
         self._store.reset()
+        self.injector = FaultInjector()
 
     async def aclose(self) -> None:
         """Stop all background work; unfinished work resumes at the next start."""
@@ -138,15 +139,10 @@ class Runtime:
         log.error("%s callback abandoned after %d attempts", source, self.settings.callback_attempts)
         return False
 
-    async def inject_fault(self, service: str) -> None:
-        """Apply the fault configured for ``service``: delay, then maybe a 503."""
-        fault = self.state.faults.get(service)
-        if fault is None:
-            return
-        if fault["latency_ms"]:
-            await asyncio.sleep(fault["latency_ms"] / 1000)
-        if random.random() < fault["error_rate"]:
-            raise DepartmentError(503, "injected_fault", f"{service} fails on purpose (sandbox fault)")
+    def fault(self, service: str) -> Fault | None:
+        """The fault set for ``service``, if any."""
+        stored = self.state.faults.get(service)
+        return None if stored is None else Fault.model_validate(stored)
 
     def idempotent(self, service: str, key: str | None, status_code: int, action: Callable[[], JSON]) -> JSONResponse:
         """Run ``action`` once per (service, key) and replay its answer for the same key.

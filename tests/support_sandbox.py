@@ -5,6 +5,7 @@
 - ``receiving_callbacks()``: a tiny app that records department callbacks.
 - ``running_sandbox_with_inbox(**settings)``: both, the sandbox calling back the receiver.
 - ``SandboxControl``: typed access to the ``/sandbox/*`` helpers.
+- ``settle_every_department(sandbox)``: records that every department API answers with success.
 - Fixtures for a conftest to import: ``sandbox_server`` (one per test module, fast delays)
   and ``sandbox`` (a ``SandboxUnderTest`` reset before each test).
 """
@@ -40,6 +41,21 @@ VEHICLE: dict[str, Any] = {
     "model": "比亚迪秦PLUS EV",
     "registered_on": "2025-06-01",
     "flags": [],
+}
+
+USAGE_CHANGE = {
+    "vin": VEHICLE["vin"],
+    "plate": VEHICLE["plate"],
+    "owner_id_number": OWNER["id_number"],
+    "target_nature": "预约出租客运",
+    "reference": "APP-1",
+}
+SHIPMENT = {
+    "reference": "APP-1",
+    "recipient": OWNER["name"],
+    "phone": OWNER["phone"],
+    "address": "温州市鹿城区",
+    "contents": "网约车运输证",
 }
 
 
@@ -170,11 +186,13 @@ class SandboxControl:
         policy: dict[str, Any] = response.json()
         return policy
 
-    async def set_fault(self, service: str, *, error_rate: float = 0.0, latency_ms: int = 0) -> None:
-        response = await self.client.put(
-            f"/sandbox/faults/{service}", json={"error_rate": error_rate, "latency_ms": latency_ms}
-        )
+    async def set_fault(self, service: str, **fault: float) -> dict[str, Any]:
+        """Replace ``service``'s fault with ``fault`` (``error_rate``, ``latency_ms``, ``refusal_rate``,
+        ``refusal_status``, ``malformed_rate``, ``drop_rate``; the others 0, the status 422)."""
+        response = await self.client.put(f"/sandbox/faults/{service}", json=fault)
         response.raise_for_status()
+        stored: dict[str, Any] = response.json()
+        return stored
 
     async def sms(self, phone: str) -> list[dict[str, Any]]:
         response = await self.client.get("/sandbox/sms", params={"phone": phone})
@@ -231,3 +249,30 @@ async def sandbox(sandbox_server: SandboxUnderTest) -> SandboxUnderTest:
     await sandbox_server.control.reset()
     sandbox_server.inbox.clear()
     return sandbox_server
+
+
+@dataclass(frozen=True)
+class Settled:
+    """What ``settle_every_department`` left in the sandbox, by id."""
+
+    job_id: str
+    """A completed usage change of ``VEHICLE``."""
+    tracking_number: str
+    """A delivered shipment."""
+
+
+async def settle_every_department(sandbox: SandboxUnderTest) -> Settled:
+    """Give every department API something to answer with success, and wait until it stops changing.
+
+    ``VEHICLE`` (with its tax and inspection records) and a policy for it, a usage change and a
+    shipment, both finished and called back. QR tokens are single-use: issue them as needed.
+    """
+    await sandbox.control.add_vehicle()
+    await sandbox.control.buy_policy()
+    job = await sandbox.client.post("/vehicle-admin/v1/usage-changes", json=USAGE_CHANGE)
+    shipment = await sandbox.client.post("/courier/v1/shipments", json=SHIPMENT)
+    job.raise_for_status()
+    shipment.raise_for_status()
+    sources = sorted([(await sandbox.inbox.next()).source for _ in range(3)])
+    assert sources == ["courier", "insurance", "vehicle-admin"]
+    return Settled(job.json()["job_id"], shipment.json()["tracking_number"])

@@ -12,7 +12,7 @@ from sandbox.routing import IdempotencyKey, RuntimeDep, department_router
 from sandbox.runtime import Deferred, Runtime
 from sandbox.state import JSON, SandboxState
 
-router = department_router("courier", "/courier/v1")
+router = department_router("courier")
 
 CALLBACK_FIELDS = ("tracking_number", "reference", "status", "delivered_at")
 

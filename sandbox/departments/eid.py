@@ -10,7 +10,7 @@ from sandbox.errors import DepartmentError
 from sandbox.routing import IdempotencyKey, RuntimeDep, department_router, helper_router
 from sandbox.state import JSON
 
-router = department_router("eid", "/eid/v1")
+router = department_router("eid")
 helpers = helper_router()
 
 

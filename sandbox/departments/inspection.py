@@ -5,7 +5,7 @@ from sandbox.errors import DepartmentError
 from sandbox.routing import RuntimeDep, department_router
 from sandbox.state import JSON
 
-router = department_router("inspection", "/inspection/v1")
+router = department_router("inspection")
 
 
 @router.get("/reports")

@@ -11,7 +11,7 @@ from sandbox.common import StrictModel, Text, Vin
 from sandbox.routing import RuntimeDep, department_router, helper_router
 from sandbox.state import JSON
 
-router = department_router("insurance", "/insurance/v1")
+router = department_router("insurance")
 helpers = helper_router()
 
 CARRIER_LIABILITY = "carrier_liability"

@@ -6,7 +6,7 @@ from sandbox.errors import DepartmentError
 from sandbox.routing import department_router
 from sandbox.state import JSON
 
-router = department_router("miit", "/miit/v1")
+router = department_router("miit")
 
 _CATALOGUE: tuple[tuple[tuple[str, ...], int], ...] = (
     (("比亚迪秦PLUS EV", "BYD Qin PLUS EV"), 510),

@@ -9,7 +9,7 @@ from sandbox.common import LongText, StrictModel, Text
 from sandbox.routing import IdempotencyKey, RuntimeDep, department_router, helper_router
 from sandbox.state import JSON
 
-router = department_router("sms", "/sms/v1")
+router = department_router("sms")
 helpers = helper_router()
 
 

@@ -8,7 +8,7 @@ from sandbox.routing import RuntimeDep, department_router
 from sandbox.runtime import Runtime
 from sandbox.state import JSON
 
-router = department_router("tax", "/tax/v1")
+router = department_router("tax")
 
 
 def _taxed_vehicle(runtime: Runtime, vin: str) -> JSON:

@@ -15,7 +15,7 @@ from sandbox.routing import IdempotencyKey, RuntimeDep, department_router, helpe
 from sandbox.runtime import Deferred, Runtime
 from sandbox.state import JSON, SandboxState
 
-router = department_router("vehicle-admin", "/vehicle-admin/v1")
+router = department_router("vehicle-admin")
 helpers = helper_router()
 
 BLOCKING_FLAGS = frozenset({"mortgaged", "unpaid_violations", "scrapped", "seized"})
