@@ -17,7 +17,7 @@ from temporalio.exceptions import ApplicationError
 
 from adapters import Departments
 from domain import errors
-from tests.support_sandbox import OWNER, VEHICLE, SandboxUnderTest, serving
+from tests.support_sandbox import OWNER, VEHICLE, SandboxUnderTest, serving, settle_every_department
 
 VIN = VEHICLE["vin"]
 PLATE = VEHICLE["plate"]
@@ -184,6 +184,66 @@ async def test_injected_5xx_is_retryable(sandbox: SandboxUnderTest, departments:
 
     assert_unavailable(error)
     assert "HTTP 503" in error.message
+
+
+@pytest.mark.parametrize("name", list(CALLS))
+async def test_injected_refusal_is_a_rejected_request(
+    sandbox: SandboxUnderTest, departments: Departments, name: str
+) -> None:
+    service, call = CALLS[name]
+    await sandbox.control.set_fault(service, refusal_rate=1.0)
+
+    error = await failure_of(call, departments)
+
+    assert_refusal(error, errors.DEPARTMENT_REJECTED_REQUEST)
+    assert "HTTP 422 (injected_refusal)" in error.message
+
+
+@pytest.mark.parametrize("name", list(CALLS))
+async def test_dropped_connection_is_retryable(sandbox: SandboxUnderTest, departments: Departments, name: str) -> None:
+    service, call = CALLS[name]
+    await sandbox.control.set_fault(service, drop_rate=1.0)
+
+    for _lost in ("request", "answer"):
+        error = await failure_of(call, departments)
+
+        assert_unavailable(error)
+        assert "could not be reached" in error.message
+
+
+async def succeeding_calls(sandbox: SandboxUnderTest) -> dict[str, tuple[str, Call]]:
+    """A call per department method that the sandbox answers with success (one QR token per verify)."""
+    settled = await settle_every_department(sandbox)
+
+    async def verify_a_fresh_token(d: Departments) -> object:
+        return await d.eid.verify(await sandbox.control.issue_qr())
+
+    calls: dict[str, tuple[str, Call]] = {
+        **CALLS,
+        "eid.verify": ("eid", verify_a_fresh_token),
+        "vehicle_admin.get_usage_change": (
+            "vehicle-admin",
+            lambda d: d.vehicle_admin.get_usage_change(settled.job_id),
+        ),
+        "courier.get_shipment": ("courier", lambda d: d.courier.get_shipment(settled.tracking_number)),
+    }
+    async with Departments.http(sandbox.base_url) as departments:
+        for name, (_service, call) in calls.items():
+            assert await call(departments) is not None, name
+    return calls
+
+
+async def test_malformed_answer_is_retryable(sandbox: SandboxUnderTest, departments: Departments) -> None:
+    calls = await succeeding_calls(sandbox)
+    for service in {service for service, _call in calls.values()}:
+        await sandbox.control.set_fault(service, malformed_rate=1.0)
+
+    for name, (_service, call) in calls.items():
+        for _kind in ("not JSON", "wrong fields"):
+            error = await failure_of(call, departments)
+
+            assert_unavailable(error)
+            assert "unreadable answer" in error.message, name
 
 
 async def test_timeout_is_retryable(sandbox: SandboxUnderTest) -> None:
