@@ -63,12 +63,12 @@ class Answer:
 
 
 class FaultInjector:
-    """Alternates the kinds of drops and malformed bodies, per service."""
+    """Applies a department's fault to its requests, alternating the kinds of drops and malformed bodies."""
 
     def __init__(self) -> None:
         self._seen: Counter[tuple[str, str]] = Counter()
 
-    def second_kind(self, service: str, mode: str) -> bool:
+    def _second_kind(self, service: str, mode: str) -> bool:
         """False, True, False, ... for successive calls with the same service and mode."""
         self._seen[service, mode] += 1
         return self._seen[service, mode] % 2 == 0
@@ -81,7 +81,7 @@ class FaultInjector:
             log.warning(
                 "%s: connection dropped on purpose (sandbox fault); uvicorn reports an incomplete response", service
             )
-            if self.second_kind(service, "drop"):
+            if self._second_kind(service, "drop"):
                 answer = await _held_back(app, scope, receive)
             else:
                 answer = Answer(200, [(b"content-type", b"application/json"), (b"content-length", b"2")], b"{}")
@@ -105,7 +105,7 @@ class FaultInjector:
 
     def _malformed(self, service: str, answer: Answer) -> Response:
         headers = _without_framing(answer.headers)
-        if self.second_kind(service, "malformed"):
+        if self._second_kind(service, "malformed"):
             try:
                 return Response(_renamed_json(answer.body), answer.status, headers, "application/json")
             except ValueError:
