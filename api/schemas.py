@@ -178,3 +178,26 @@ class DeadlineOut(BaseModel):
     working_days: int
     due_on: date
     provisional: bool
+
+
+class MaterialOut(BaseModel):
+    """An uploaded scan, as its applicant refers to it in an application."""
+
+    material_id: str
+    kind: MaterialKind
+    sha256: str
+    size: int
+    content_type: Literal["application/pdf", "image/png", "image/jpeg"] = Field(description="by content, not name")
+
+
+class CalendarYearOut(BaseModel):
+    year: int
+    holidays: list[date] = Field(description="working days off (weekend days off are not listed)")
+    makeup_workdays: list[date]
+    created: bool = Field(description="false when the year replaced one loaded before")
+    recomputed_applications: int = Field(description="running applications told to recompute their deadlines")
+
+
+class RevealOut(BaseModel):
+    field: Literal["name", "id_number", "phone", "plate", "vin"]
+    value: str

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import uuid
 from dataclasses import dataclass
-from typing import Any
 
 import asyncpg
 
@@ -18,15 +17,6 @@ class Material:
     content_type: str
     size: int
     sha256: str
-
-    def public(self) -> dict[str, Any]:
-        return {
-            "material_id": self.material_id,
-            "kind": self.kind,
-            "sha256": self.sha256,
-            "size": self.size,
-            "content_type": self.content_type,
-        }
 
 
 class Materials:

@@ -7,7 +7,16 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from api.auth import Principal, Role
 from api.deps import PrincipalDep, ResourcesDep, SourceIpDep, application_for, rate_limited, require
 from api.errors import documented
-from api.schemas import ApplicationIn, DecisionIn, IsoDate, OriginalsShipmentIn, RevealIn, SupplementsIn, WithdrawalIn
+from api.schemas import (
+    ApplicationIn,
+    DecisionIn,
+    IsoDate,
+    OriginalsShipmentIn,
+    RevealIn,
+    RevealOut,
+    SupplementsIn,
+    WithdrawalIn,
+)
 from api.services import applications, inbox
 from api.views import ApplicationPage, ApplicationView
 from domain.statuses import Channel, PendingAction, Status, WarningLevel
@@ -154,15 +163,15 @@ async def take_decision(
     return await applications.decide(resources, principal, row, body, source_ip)
 
 
-@router.post("/{application_id}/reveal")
+@router.post("/{application_id}/reveal", response_model=RevealOut)
 async def reveal_field(
     application_id: str,
     body: RevealIn,
     resources: ResourcesDep,
     source_ip: SourceIpDep,
     principal: Principal = require(Role.TRANSPORT_CLERK, Role.SUPERVISOR),
-) -> dict[str, str]:
+) -> RevealOut:
     """One personal field in full, for a clerk who says why; every such request is audited."""
     row = await application_for(resources, principal, application_id)
     value = await applications.reveal(resources, principal, row, body.field, body.reason, source_ip=source_ip)
-    return {"field": body.field, "value": value}
+    return RevealOut(field=body.field, value=value)

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 from pydantic import Field
@@ -9,7 +9,7 @@ from pydantic import Field
 from api.auth import Principal, Role
 from api.deps import ResourcesDep, SourceIpDep, require
 from api.errors import documented, field_error
-from api.schemas import DeadlineOut, IsoDate, Strict
+from api.schemas import CalendarYearOut, DeadlineOut, IsoDate, Strict
 from api.services import calendar
 from domain.calendar import MAX_WORKING_DAYS, YearSchedule
 
@@ -34,26 +34,26 @@ async def read_deadline(
     return DeadlineOut(start=start, working_days=working_days, due_on=deadline.due_on, provisional=deadline.provisional)
 
 
-@router.put("/years/{year}")
+@router.put("/years/{year}", response_model=CalendarYearOut)
 async def load_calendar_year(
     body: CalendarYearIn,
     resources: ResourcesDep,
     source_ip: SourceIpDep,
     year: Annotated[int, Path(ge=2004, le=2200)],
     principal: Principal = require(Role.SUPERVISOR),
-) -> dict[str, Any]:
+) -> CalendarYearOut:
     """Load a newly announced year; running applications with provisional deadlines are recomputed."""
     schedule = _schedule(year, body)
     created, signalled = await calendar.load_year(
         resources, principal, schedule, source=body.source, source_ip=source_ip
     )
-    return {
-        "year": year,
-        "holidays": sorted(d.isoformat() for d in schedule.holidays),
-        "makeup_workdays": sorted(d.isoformat() for d in schedule.makeup_workdays),
-        "created": created,
-        "recomputed_applications": signalled,
-    }
+    return CalendarYearOut(
+        year=year,
+        holidays=sorted(schedule.holidays),
+        makeup_workdays=sorted(schedule.makeup_workdays),
+        created=created,
+        recomputed_applications=signalled,
+    )
 
 
 def _schedule(year: int, body: CalendarYearIn) -> YearSchedule:
