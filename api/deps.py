@@ -1,4 +1,7 @@
-"""The dependencies of the routes: the resources, the one authorization dependency, throttles."""
+"""The dependencies of the routes: the resources, the one authorization dependency, throttles.
+
+Whether a principal may see an application is the applications service's `application_for`.
+"""
 
 from __future__ import annotations
 
@@ -12,14 +15,12 @@ from api.auth import InvalidToken, Principal, Role, verify_token
 from api.errors import ApiError
 from api.resources import Resources
 from api.services import rate_limits
-from api.services.applications import application_for
 
 __all__ = [
     "PrincipalDep",
     "Resources",
     "ResourcesDep",
     "SourceIpDep",
-    "application_for",
     "current_principal",
     "rate_limited",
     "rate_limited_by_address",

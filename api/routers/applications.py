@@ -5,7 +5,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Request, Response
 
 from api.auth import Principal, Role
-from api.deps import PrincipalDep, ResourcesDep, SourceIpDep, application_for, rate_limited, require
+from api.deps import PrincipalDep, ResourcesDep, SourceIpDep, rate_limited, require
 from api.errors import documented
 from api.schemas import (
     ApplicationIn,
@@ -90,7 +90,7 @@ async def list_applications(
 @router.get("/{application_id}", **VIEW)
 async def read_application(application_id: str, resources: ResourcesDep, principal: PrincipalDep) -> dict[str, Any]:
     """The application view, personal data masked."""
-    row = await application_for(resources, principal, application_id)
+    row = await applications.application_for(resources, principal, application_id)
     return await applications.current_view(resources, row)
 
 
@@ -103,7 +103,7 @@ async def withdraw_application(
     principal: Principal = APPLICANT,
 ) -> dict[str, Any]:
     """Withdraw before the permit is issued; a changed usage nature is reverted."""
-    row = await application_for(resources, principal, application_id)
+    row = await applications.application_for(resources, principal, application_id)
     reason = body.reason if body else ""
     return await applications.withdraw(resources, principal, row, reason, source_ip=source_ip)
 
@@ -117,7 +117,7 @@ async def submit_supplements(
     principal: Principal = APPLICANT,
 ) -> dict[str, Any]:
     """Hand in what the clerk asked for (一次性告知补正)."""
-    row = await application_for(resources, principal, application_id)
+    row = await applications.application_for(resources, principal, application_id)
     supplied = {kind.value: material_id for kind, material_id in body.materials.items()}
     return await applications.submit_supplements(resources, principal, row, supplied, body.note, source_ip=source_ip)
 
@@ -131,7 +131,7 @@ async def report_originals_shipment(
     principal: Principal = APPLICANT,
 ) -> dict[str, Any]:
     """The applicant has mailed the original certificates."""
-    row = await application_for(resources, principal, application_id)
+    row = await applications.application_for(resources, principal, application_id)
     return await applications.report_originals_shipment(
         resources, principal, row, body.tracking_number, source_ip=source_ip
     )
@@ -146,7 +146,7 @@ async def request_insurance_check(
     application_id: str, resources: ResourcesDep, source_ip: SourceIpDep, principal: Principal = APPLICANT
 ) -> dict[str, Any]:
     """ "I have insured": query the insurance platform now."""
-    row = await application_for(resources, principal, application_id)
+    row = await applications.application_for(resources, principal, application_id)
     return await applications.check_insurance(resources, principal, row, source_ip=source_ip)
 
 
@@ -159,7 +159,7 @@ async def take_decision(
     principal: Principal = require(Role.TRANSPORT_CLERK),
 ) -> dict[str, Any]:
     """A transport clerk's decision at the step the application waits for."""
-    row = await application_for(resources, principal, application_id)
+    row = await applications.application_for(resources, principal, application_id)
     return await applications.decide(resources, principal, row, body, source_ip)
 
 
@@ -172,6 +172,6 @@ async def reveal_field(
     principal: Principal = require(Role.TRANSPORT_CLERK, Role.SUPERVISOR),
 ) -> RevealOut:
     """One personal field in full, for a clerk who says why; every such request is audited."""
-    row = await application_for(resources, principal, application_id)
+    row = await applications.application_for(resources, principal, application_id)
     value = await applications.reveal(resources, principal, row, body.field, body.reason, source_ip=source_ip)
     return RevealOut(field=body.field, value=value)
