@@ -18,7 +18,6 @@ from api.services import rate_limits
 
 __all__ = [
     "PrincipalDep",
-    "Resources",
     "ResourcesDep",
     "SourceIpDep",
     "current_principal",
