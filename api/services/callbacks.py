@@ -58,12 +58,10 @@ async def receive(resources: Resources, source: Source, body: bytes, signature: 
 
 
 async def _forward(resources: Resources, source: Source, data: dict[str, Any]) -> bool:
-    row: ApplicationRow | None
     if source == "insurance":
-        row = await resources.store.applications.open_for_vin(str(data["vin"]))
-        return await _signal(
-            resources, source, row, PermitApplicationWorkflow.report_policy, PolicyReport(str(data["policy_no"]))
-        )
+        policy = PolicyReport(str(data["policy_no"]))
+        found = await resources.store.applications.open_for_vin(str(data["vin"]))
+        return await _signal(resources, source, found, PermitApplicationWorkflow.report_policy, policy)
     row = await resources.store.applications.get(str(data["reference"]))
     if source == "vehicle-admin":
         report = UsageChangeReport(str(data["job_id"]), str(data["status"]), data.get("driving_license_no"))
