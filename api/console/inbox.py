@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import Query, Request, Response
@@ -41,7 +41,7 @@ async def read_inbox(
     warning: Annotated[WarningLevel | None, BlankIsNone] = None,
     district: Annotated[str | None, BlankIsNone, Query(pattern=r"^\d{6}$")] = None,
     plate: Annotated[str | None, BlankIsNone, Query(pattern=WENZHOU_PLATE_PATTERN)] = None,
-    sort: Literal["submitted", "decision_due", "insurance_due"] = "submitted",
+    sort: inbox.Sort = "submitted",
     page_number: Annotated[int, Query(alias="page", ge=1, le=10_000)] = 1,
 ) -> Response:
     """The district's applications, with filters, warning badges and due dates."""
