@@ -36,3 +36,5 @@ BUSINESS_REFUSALS = frozenset(REFUSAL_REASONS)
 NOT_AWAITING_THIS_STEP = "not_awaiting_this_step"
 ALREADY_CLOSED = "application_closed"
 CANNOT_WITHDRAW = "cannot_withdraw"
+# A decision whose outcome its step does not admit (the API answers 422).
+INVALID_OUTCOME = "invalid_outcome"

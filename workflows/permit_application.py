@@ -340,7 +340,9 @@ class PermitApplicationWorkflow:
                 f"the application is not awaiting {decision.step}", type=errors.NOT_AWAITING_THIS_STEP
             )
         if decision.outcome not in STEP_OUTCOMES[Step(decision.step)]:
-            raise ApplicationError(f"{decision.outcome} is not possible at {decision.step}", type="invalid_outcome")
+            raise ApplicationError(
+                f"{decision.outcome} is not possible at {decision.step}", type=errors.INVALID_OUTCOME
+            )
 
     @workflow.update
     async def submit_supplements(self, supplements: Supplements) -> dict[str, Any]:
