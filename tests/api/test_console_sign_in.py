@@ -1,5 +1,6 @@
 """The console's sign-in outside development: no development form, the identity provider's
-ID token (RS256 through its JWKS) bound to the browser by `state` and `nonce`."""
+ID token (RS256 through its JWKS) bound to the browser by `state` and `nonce`. And wherever
+it runs, signing in returns only to a page of the console."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from api.auth import Principal, Role, issue_token, verify_token
 from api.console.session import SESSION_COOKIE
 from config import Settings
 from tests.support_sandbox import serving
-from tests.support_settings import production_settings
+from tests.support_settings import production_settings, settings_for_tests
 
 IDP = "https://idp.example/authorize"
 KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -138,3 +139,27 @@ async def test_a_token_without_this_browsers_state_is_403(jwks_url: str) -> None
             "/console/sign-in/idp", data={"id_token": id_token(query["nonce"]), "state": query["state"]}
         )
     assert forced.status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("target", "landing"),
+    [
+        (
+            "/console/applications/4f1c2d3e-0000-4000-8000-000000000001",
+            "/console/applications/4f1c2d3e-0000-4000-8000-000000000001",
+        ),
+        ("https://evil.example/console", "/console/inbox"),
+        ("//evil.example/console", "/console/inbox"),
+        ("/console/../v1/dev/token", "/console/inbox"),
+        ("/console/inbox?next=https://evil.example", "/console/inbox"),
+        ("/v1/applications", "/console/inbox"),
+    ],
+)
+async def test_signing_in_returns_only_to_a_console_page(target: str, landing: str) -> None:
+    async with console(settings_for_tests()) as client:
+        page = await client.get("/console/sign-in", params={"next": target})
+        token = re.search(r'name="csrf_token" value="([0-9a-f]{64})"', page.text)
+        assert token, page.text
+        form = {"csrf_token": token.group(1), "role": "transport_clerk", "sub": "wz-clerk-1", "district": "330382"}
+        signed = await client.post("/console/sign-in", data={**form, "next": target})
+    assert signed.status_code == 303 and signed.headers["location"] == landing
