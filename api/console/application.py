@@ -14,6 +14,7 @@ from api.console.rendering import page, refusal
 from api.console.security import CsrfChecked, console_router, staff
 from api.deps import ResourcesDep, SourceIpDep
 from api.errors import ApiError
+from api.resources import Resources
 from api.schemas import DecisionIn
 from api.services import applications, documents, materials
 from domain.statuses import STEP_OUTCOMES, Outcome, Step
@@ -27,7 +28,7 @@ STAFF = staff(Role.TRANSPORT_CLERK, Role.SUPERVISOR)
 
 async def _application_page(
     request: Request,
-    resources: ResourcesDep,
+    resources: Resources,
     principal: Principal,
     view: dict[str, Any],
     status: int = 200,
@@ -61,7 +62,7 @@ async def _application_page(
 
 
 async def _current_page(
-    request: Request, resources: ResourcesDep, principal: Principal, application_id: str, status: int, **extra: Any
+    request: Request, resources: Resources, principal: Principal, application_id: str, status: int, **extra: Any
 ) -> Response:
     """The application as last projected: after a refusal, what it waits for now."""
     row = await applications.application_for(resources, principal, application_id)
