@@ -103,6 +103,16 @@ class TimelineEntry(BaseModel):
     number: str | None = Field(default=None, description="the permit number, when issued")
 
 
+class IncidentView(Part):
+    """A step that a department refused for good, waiting for a supervisor (retry, skip or close)."""
+
+    incident_id: str
+    step: str = Field(description="the step that was refused, e.g. send_sms, request_usage_change")
+    department: str = Field(description="e.g. vehicle_admin, insurance, courier, sms")
+    answer: str = Field(description="the department's answer, without personal data")
+    opened_at: Timestamp
+
+
 class PermitView(Part):
     number: str
     issued_on: date
@@ -129,6 +139,7 @@ class ApplicationView(Part):
     documents: list[DocumentRef]
     timeline: list[TimelineEntry]
     permit: PermitView | None
+    incident: IncidentView | None = Field(default=None, description="open while a supervisor must act")
 
 
 class ApplicationPage(Part):

@@ -38,3 +38,6 @@ ALREADY_CLOSED = "application_closed"
 CANNOT_WITHDRAW = "cannot_withdraw"
 # A decision whose outcome its step does not admit (the API answers 422).
 INVALID_OUTCOME = "invalid_outcome"
+# An incident resolution that does not fit (the API answers 409 with the same code).
+INCIDENT_NOT_OPEN = "incident_not_open"
+RESOLUTION_NOT_POSSIBLE = "resolution_not_possible"

@@ -57,6 +57,7 @@ class PendingAction(StrEnum):
     BUY_CARRIER_LIABILITY_INSURANCE = "buy_carrier_liability_insurance"
     FINAL_REVIEW = "final_review"
     DELIVER_DOCUMENTS = "deliver_documents"
+    RESOLVE_INCIDENT = "resolve_incident"
 
 
 class Actor(StrEnum):
@@ -68,6 +69,7 @@ class Actor(StrEnum):
     VEHICLE_ADMIN = "vehicle_admin"
     INSURANCE = "insurance"
     COURIER = "courier"
+    SUPERVISOR = "supervisor"
 
 
 class WarningLevel(StrEnum):
@@ -76,6 +78,14 @@ class WarningLevel(StrEnum):
     NONE = "none"
     YELLOW = "yellow"
     RED = "red"
+
+
+class IncidentAction(StrEnum):
+    """How a supervisor resolves an incident (a step a department refused for good)."""
+
+    RETRY = "retry"  # run the refused step again
+    SKIP = "skip"  # notifications only: go on without it
+    CLOSE = "close"  # end the application rejected, with full compensation
 
 
 class UsageChangeState(StrEnum):

@@ -85,6 +85,17 @@ class Decision:
 
 
 @dataclass
+class IncidentResolution:
+    """A supervisor's resolution of the open incident (`IncidentAction`: retry, skip, close)."""
+
+    incident_id: str
+    action: str
+    actor: str
+    reason: str = ""
+    request_id: str = ""
+
+
+@dataclass
 class Supplements:
     materials: dict[str, str]
     note: str = ""
