@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test clean-data
+.PHONY: run test lint clean-data
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required (set PYTHON=...)"; exit 1; }
@@ -16,8 +16,14 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(PY) -m devstack
 
-test: $(STAMP) browser
+test: $(STAMP) browser lint
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# ruff (lint and format) and mypy (strict on domain/, workflows/, activities/, adapters/): zero findings.
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 # The console's browser tests drive Debian's Chromium (Chinese pages: CJK fonts too). As root,
 # `make test` installs what is missing; otherwise those tests are skipped, saying why.
