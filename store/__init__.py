@@ -12,6 +12,7 @@ from store.audit import AuditLog
 from store.calendar import CalendarYears
 from store.documents import Documents, Permits
 from store.guards import CallbackReceipts, RateLimits
+from store.incidents import Incidents
 from store.materials import Materials
 from store.sealing import Sealer
 
@@ -25,6 +26,7 @@ class Store:
         self.pool = pool
         self.applicants = Applicants(pool, Sealer(parse_keyring(data_keys)))
         self.applications = Applications(pool, digest_key)
+        self.incidents = Incidents(pool)
         self.materials = Materials(pool)
         self.documents = Documents(pool)
         self.permits = Permits(pool)

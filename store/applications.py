@@ -13,6 +13,7 @@ import asyncpg
 from domain.districts import DISTRICTS
 from domain.statuses import TERMINAL, Channel, PendingAction, Status, WarningLevel
 from store.digest import keyed_digest
+from store.incidents import record_from_view
 
 OPEN_VEHICLE_INDEX = "applications_one_open_per_vehicle"
 Sort = Literal["submitted", "decision_due", "insurance_due"]
@@ -222,27 +223,30 @@ class Applications:
         return [r["view"] for r in rows], total
 
     async def project(self, version: int, view: dict[str, Any], masked: dict[str, Any]) -> None:
-        """Write the workflow's view; an older version never overwrites a newer one."""
+        """Write the workflow's view and its incident; an older version never overwrites a newer one."""
         deadlines = view.get("deadlines") or {}
         pending = view.get("pending") or []
-        await self._pool.execute(
-            """UPDATE applications SET status = $2, step = $3, accepted_on = $4, insurance_due_on = $5,
-                   decision_due_on = $6, permit_number = $7, view = $8, version = $9, updated_at = now(),
-                   insurance_provisional = $10, decision_provisional = $11, warning_level = $12
-               WHERE application_id = $1 AND version < $9""",
-            uuid.UUID(view["application_id"]),
-            view["status"],
-            pending[0]["action"] if pending else None,
-            _date(view.get("accepted_on")),
-            _date((deadlines.get("insurance") or {}).get("due_on")),
-            _date((deadlines.get("decision") or {}).get("due_on")),
-            (view.get("permit") or {}).get("number"),
-            masked,
-            version,
-            bool((deadlines.get("insurance") or {}).get("provisional")),
-            bool((deadlines.get("decision") or {}).get("provisional")),
-            (deadlines.get("decision") or {}).get("warning", "none"),
-        )
+        async with self._pool.acquire() as conn, conn.transaction():
+            district = await conn.fetchval(
+                """UPDATE applications SET status = $2, step = $3, accepted_on = $4, insurance_due_on = $5,
+                       decision_due_on = $6, permit_number = $7, view = $8, version = $9, updated_at = now(),
+                       insurance_provisional = $10, decision_provisional = $11, warning_level = $12
+                   WHERE application_id = $1 AND version < $9 RETURNING district""",
+                uuid.UUID(view["application_id"]),
+                view["status"],
+                pending[0]["action"] if pending else None,
+                _date(view.get("accepted_on")),
+                _date((deadlines.get("insurance") or {}).get("due_on")),
+                _date((deadlines.get("decision") or {}).get("due_on")),
+                (view.get("permit") or {}).get("number"),
+                masked,
+                version,
+                bool((deadlines.get("insurance") or {}).get("provisional")),
+                bool((deadlines.get("decision") or {}).get("provisional")),
+                (deadlines.get("decision") or {}).get("warning", "none"),
+            )
+            if district is not None:  # this view is newer than the one projected before
+                await record_from_view(conn, district, masked)
 
     async def open_with_provisional_deadlines(self) -> builtins.list[ApplicationRow]:
         """Open applications whose deadlines may be provisional: those projected so, and those
