@@ -20,7 +20,7 @@ from adapters.departments import Departments
 from api import console
 from api.errors import install_error_handlers
 from api.resources import Resources
-from api.routers import applications, auth, calendar, callbacks, codec, documents, materials, ops
+from api.routers import applications, auth, calendar, callbacks, codec, documents, incidents, materials, ops
 from config import Settings, get_settings
 from store import Store
 from store.db import create_pool, migrate
@@ -157,6 +157,7 @@ def create_app(settings: Settings | None = None, *, workflow_timing: Timing | No
         auth.router,
         materials.router,
         applications.router,
+        incidents.router,
         documents.router,
         callbacks.router,
         calendar.router,

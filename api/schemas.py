@@ -11,7 +11,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 
 from api.auth import Role
 from domain import validators
-from domain.statuses import Channel, DeliveryMethod, MaterialKind, Outcome, Step
+from domain.statuses import Channel, DeliveryMethod, IncidentAction, MaterialKind, Outcome, Step
 
 
 def _rule(fn: Callable[[str], str]) -> AfterValidator:
@@ -131,6 +131,13 @@ class RequestSupplementIn(Strict):
 
 
 DecisionIn = Annotated[ApproveIn | RejectIn | RequestSupplementIn, Field(discriminator="outcome")]
+
+
+class IncidentResolutionIn(Strict):
+    """A supervisor resolves an incident: retry the step, skip a notification, or close; and says why."""
+
+    action: IncidentAction
+    reason: Reason
 
 
 class RevealIn(Strict):

@@ -8,12 +8,22 @@ pending item without `items`, deadlines before acceptance) and the JSON keeps it
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from domain.statuses import Actor, Channel, DeliveryMethod, MaterialKind, PendingAction, Status, Step, WarningLevel
+from domain.statuses import (
+    Actor,
+    Channel,
+    DeliveryMethod,
+    IncidentAction,
+    MaterialKind,
+    PendingAction,
+    Status,
+    Step,
+    WarningLevel,
+)
 
 Timestamp = Annotated[str, Field(description="ISO 8601 date and time", json_schema_extra={"format": "date-time"})]
 Masked = Annotated[str, Field(description="masked: only the characters the rules allow are shown")]
@@ -146,6 +156,31 @@ class ApplicationPage(Part):
     """One page of the applications a principal may see, with the total for the filters."""
 
     items: list[ApplicationView]
+    total: int
+    page: int
+    page_size: int
+
+
+class IncidentOut(Part):
+    """An incident as supervisors list it: the application, the refused step, and how it was resolved."""
+
+    application_id: str
+    incident_id: str
+    district: str
+    step: str
+    department: str
+    answer: str = Field(description="the department's answer, without personal data")
+    opened_at: datetime
+    resolved_at: datetime | None = Field(description="null while open")
+    resolution: IncidentAction | None = Field(
+        description="the supervisor's action; null if open or the application ended"
+    )
+
+
+class IncidentPage(Part):
+    """One page of incidents, the open ones first (the longest waiting first), with the total."""
+
+    items: list[IncidentOut]
     total: int
     page: int
     page_size: int

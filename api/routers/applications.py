@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, Header, Path, Query, Request, Response
 
 from api.auth import Principal, Role
 from api.deps import PrincipalDep, ResourcesDep, SourceIpDep, rate_limited, require
@@ -10,6 +10,7 @@ from api.errors import documented
 from api.schemas import (
     ApplicationIn,
     DecisionIn,
+    IncidentResolutionIn,
     IsoDate,
     OriginalsShipmentIn,
     RevealIn,
@@ -161,6 +162,20 @@ async def take_decision(
     """A transport clerk's decision at the step the application waits for."""
     row = await applications.application_for(resources, principal, application_id)
     return await applications.decide(resources, principal, row, body, source_ip)
+
+
+@router.post("/{application_id}/incidents/{incident_id}/resolution", **VIEW)
+async def resolve_incident(
+    application_id: str,
+    incident_id: Annotated[str, Path(min_length=1, max_length=100, pattern=r"^[\w.:-]+$")],
+    body: IncidentResolutionIn,
+    resources: ResourcesDep,
+    source_ip: SourceIpDep,
+    principal: Principal = require(Role.SUPERVISOR),
+) -> dict[str, Any]:
+    """A supervisor of the application's district resolves its open incident: retry, skip or close."""
+    row = await applications.application_for(resources, principal, application_id)
+    return await applications.resolve_incident(resources, principal, row, incident_id, body, source_ip=source_ip)
 
 
 @router.post("/{application_id}/reveal", response_model=RevealOut)

@@ -17,7 +17,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from api.auth import Principal, Role
 from api.errors import ApiError, not_found
 from api.resources import Resources
-from api.schemas import ApplicationIn, DecisionIn
+from api.schemas import ApplicationIn, DecisionIn, IncidentResolutionIn
 from api.services import audit, materials
 from domain import errors
 from domain.districts import covers
@@ -33,6 +33,7 @@ from workflows.types import (
     Applicant,
     Decision,
     Delivery,
+    IncidentResolution,
     OriginalsShipment,
     PermitApplicationInput,
     Supplements,
@@ -49,7 +50,9 @@ UPDATE_REFUSALS = {
     errors.NOT_AWAITING_THIS_STEP: (409, "the application is not awaiting this step"),
     errors.ALREADY_CLOSED: (409, "the application is closed"),
     errors.CANNOT_WITHDRAW: (409, "the permit has been issued; the application can no longer be withdrawn"),
-    "invalid_outcome": (422, "this outcome is not possible at this step"),
+    errors.INVALID_OUTCOME: (422, "this outcome is not possible at this step"),
+    errors.INCIDENT_NOT_OPEN: (409, "this incident is not open (resolved already, or another one is)"),
+    errors.RESOLUTION_NOT_POSSIBLE: (409, "only a notification can be skipped; retry or close this step"),
 }
 
 REVEALABLE = {
@@ -251,6 +254,29 @@ async def decide(
     )
 
 
+async def resolve_incident(
+    resources: Resources,
+    principal: Principal,
+    row: ApplicationRow,
+    incident_id: str,
+    body: IncidentResolutionIn,
+    *,
+    source_ip: str | None,
+) -> dict[str, Any]:
+    """A supervisor's resolution of the open incident: the view once it has taken effect, masked."""
+    resolution = IncidentResolution(
+        incident_id=incident_id,
+        action=body.action.value,
+        actor=Actor.SUPERVISOR.value,
+        reason=body.reason,
+        request_id=structlog.contextvars.get_contextvars().get("request_id", ""),
+    )
+    action = f"incident.{body.action.value}"
+    update = "resolve_incident"  # PermitApplicationWorkflow.resolve_incident
+    detail = {"incident_id": incident_id, "reason": body.reason}
+    return await _act(resources, principal, row, action, update, resolution, source_ip=source_ip, **detail)
+
+
 async def _act(
     resources: Resources,
     principal: Principal,
@@ -260,16 +286,16 @@ async def _act(
     arg: Any,
     *,
     source_ip: str | None,
+    **detail: Any,
 ) -> dict[str, Any]:
     """Run a workflow update, with its outcome (done, or refused and why) in the audit trail."""
+    target = row.application_id
     try:
         view = await _update(resources, row, update, arg)
     except ApiError as err:
-        await audit.record(
-            resources, principal, action, row.application_id, f"refused:{err.error}", source_ip=source_ip
-        )
+        await audit.record(resources, principal, action, target, f"refused:{err.error}", source_ip=source_ip, **detail)
         raise
-    await audit.record(resources, principal, action, row.application_id, "ok", source_ip=source_ip)
+    await audit.record(resources, principal, action, target, "ok", source_ip=source_ip, **detail)
     return view
 
 

@@ -10,7 +10,7 @@ from api.resources import Resources
 from domain.districts import CITY_CODE, DISTRICTS, covers
 from store.applications import Due, InboxQuery, Sort
 
-__all__ = ["Due", "InboxQuery", "Sort", "list_applications"]
+__all__ = ["Due", "InboxQuery", "Sort", "list_applications", "visible_districts"]
 
 
 async def list_applications(
@@ -28,8 +28,13 @@ async def list_applications(
 def _scope(principal: Principal, district: str | None) -> dict[str, Any]:
     if principal.role == Role.APPLICANT:
         return {"applicant_sub": principal.sub, "districts": [district] if district else None}
+    return {"applicant_sub": None, "districts": visible_districts(principal, district)}
+
+
+def visible_districts(principal: Principal, district: str | None) -> list[str]:
+    """The districts a staff principal may list, narrowed to `district` (330300, the city, does not narrow)."""
     assert principal.district is not None
     visible = [d for d in DISTRICTS if covers(principal.district, d)]
     if district is not None and district != CITY_CODE:
         visible = [d for d in visible if d == district]
-    return {"applicant_sub": None, "districts": visible}
+    return visible

@@ -24,6 +24,8 @@ def test_every_route_of_the_contract_is_there() -> None:
         "/v1/applications/{application_id}/originals-shipment",
         "/v1/applications/{application_id}/insurance-check",
         "/v1/applications/{application_id}/decisions",
+        "/v1/applications/{application_id}/incidents/{incident_id}/resolution",
+        "/v1/incidents",
         "/v1/documents/{document_id}",
         "/v1/documents/{document_id}/verify",
         "/v1/calendar/deadline",

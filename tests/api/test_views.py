@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from api.app import create_app
 from api.views import ApplicationView
 from config import Settings
+from domain.views import mask_view
 from tests.support_views import SUBMITTED_VIEW
 
 SUBMITTED = SUBMITTED_VIEW
@@ -66,13 +67,38 @@ SUPPLEMENT_REQUESTED: dict[str, Any] = {
 }
 
 
+IN_INCIDENT: dict[str, Any] = {
+    **SUBMITTED,
+    "status": "vehicle_nature_change",
+    "pending": [{"action": "resolve_incident", "actor": "supervisor"}],
+    "incident": {
+        "incident_id": "inc-1",
+        "step": "request_usage_change",
+        "department": "vehicle_admin",
+        "answer": "rejected_request: 422 the vehicle is mortgaged",
+        "opened_at": "2026-09-26T02:00:00+00:00",
+    },
+}
+
+
 def as_the_api_answers(view: dict[str, Any]) -> Any:
     return ApplicationView.model_validate(view).model_dump(mode="json", exclude_unset=True)
 
 
-@pytest.mark.parametrize("view", [SUBMITTED, SUPPLEMENT_REQUESTED, COMPLETED], ids=["submitted", "supplement", "done"])
+@pytest.mark.parametrize(
+    "view",
+    [SUBMITTED, SUPPLEMENT_REQUESTED, COMPLETED, IN_INCIDENT, {**COMPLETED, "incident": None}],
+    ids=["submitted", "supplement", "done", "incident", "no-incident"],
+)
 def test_the_view_keeps_its_shape(view: dict[str, Any]) -> None:
     assert as_the_api_answers(view) == view
+
+
+def test_an_incident_passes_masking_as_the_workflow_wrote_it() -> None:
+    unmasked = {**IN_INCIDENT, "applicant": {"name": "张三", "id_number": "330302199001011234", "phone": "13800138000"}}
+    masked = mask_view(unmasked)
+    assert masked["incident"] == IN_INCIDENT["incident"] and masked["applicant"]["phone"] == "138****8000"
+    assert as_the_api_answers(masked)["incident"] == IN_INCIDENT["incident"]
 
 
 @pytest.mark.parametrize(
@@ -82,6 +108,7 @@ def test_the_view_keeps_its_shape(view: dict[str, Any]) -> None:
         ("an unknown status", lambda v: v.update(status="lost")),
         ("an unknown pending action", lambda v: v["pending"][0].update(action="wait_forever")),
         ("a masked part missing", lambda v: v["applicant"].pop("phone")),
+        ("an incident without its department", lambda v: v.update(incident={"incident_id": "i", "step": "s"})),
     ],
 )
 def test_a_view_off_the_contract_is_refused(where: str, change: Any) -> None:
@@ -102,6 +129,7 @@ def test_openapi_describes_what_an_applicant_gets() -> None:
         ("/v1/applications/{application_id}/originals-shipment", "post"),
         ("/v1/applications/{application_id}/insurance-check", "post"),
         ("/v1/applications/{application_id}/decisions", "post"),
+        ("/v1/applications/{application_id}/incidents/{incident_id}/resolution", "post"),
     ]:
         success = next(code for code in paths[path][method]["responses"] if code.startswith("2"))
         schema = paths[path][method]["responses"][success]["content"]["application/json"]["schema"]

@@ -6,7 +6,9 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from domain.statuses import PendingAction
 from store import Store
+from store.applications import InboxQuery
 from store.incidents import IncidentQuery
 from tests.support_views import view_of
 
@@ -67,9 +69,12 @@ async def test_an_incident_opens_with_its_view_and_a_newer_view_resolves_it(stor
         "vehicle_admin",
     )
     assert opened.opened_at == datetime.fromisoformat(OPENED_AT) and opened.resolved_at is None
+    waiting = InboxQuery(districts=[district], step=PendingAction.RESOLVE_INCIDENT)
+    assert [v["application_id"] for v in (await store.applications.list(waiting))[0]] == [app_id]
 
     await store.applications.project(3, resolved(app_id, "retry"), resolved(app_id, "retry"))
     assert await store.incidents.list(IncidentQuery(districts=[district])) == ([], 0)
+    assert await store.applications.list(waiting) == ([], 0)
     (closed,), _ = await store.incidents.list(IncidentQuery(districts=[district], open_only=False))
     assert (closed.resolution, closed.resolved_at) == ("retry", datetime(2026, 9, 27, 3, tzinfo=UTC))
 
