@@ -10,8 +10,8 @@ from typing import Any
 
 import structlog
 from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
-from temporalio.common import WorkflowIDConflictPolicy
-from temporalio.exceptions import ApplicationError
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.auth import Principal, Role
@@ -171,11 +171,12 @@ def _initial_view(wf_input: PermitApplicationInput, submitted_at: datetime) -> d
 
 
 async def _ensure_started(resources: Resources, row: ApplicationRow) -> None:
-    """Start the workflow (or find it running), then forget the start input's personal data.
+    """Start the workflow (or find it running, or ended), then forget the start input's personal data.
 
     When the start fails the row stays, holding the vehicle: the start may have gone through
     unseen. The applicant's next submission for the vehicle (with or without the same
-    Idempotency-Key) starts it or finds it, never a second one.
+    Idempotency-Key) starts it or finds it, never a second one: a running workflow is used
+    as it is, and the id of one that has ended never starts again.
     """
     start_input = row.start_input or {}
     try:
@@ -184,6 +185,7 @@ async def _ensure_started(resources: Resources, row: ApplicationRow) -> None:
             start_input,
             id=row.workflow_id,
             task_queue=resources.settings.task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
             static_summary=f"Permit application {row.application_id} · district {row.district}",
             static_details=(
@@ -191,11 +193,14 @@ async def _ensure_started(resources: Resources, row: ApplicationRow) -> None:
                 f"**Channel:** {start_input.get('channel', '')}"
             ),
         )
+    except WorkflowAlreadyStartedError:
+        log.info("application.already_ended", application_id=row.application_id)  # started unseen, and ended since
     except RPCError as err:
         log.error("application.start_failed", application_id=row.application_id, code=str(err.status))
         raise ApiError(503, "temporal_unavailable", "the application could not be started; try again") from None
+    else:
+        log.info("application.started", application_id=row.application_id)
     await resources.store.applications.mark_started(row.application_id)
-    log.info("application.started", application_id=row.application_id)
 
 
 async def withdraw(

@@ -8,7 +8,7 @@ import time
 from typing import Any, Literal
 
 import structlog
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 
 from api.errors import ApiError
 from api.resources import Resources
@@ -24,7 +24,7 @@ MAX_CALLBACK_BYTES = 64 * 1024
 
 
 async def receive(resources: Resources, source: Source, body: bytes, signature: str) -> bool:
-    """Verify, refuse a replay, forward; True when an open application took the report.
+    """Verify, refuse a replay, forward; True when the application's workflow took the report.
 
     A report that could not be forwarded is forgotten, so the department's retry gets through.
     """
@@ -58,6 +58,8 @@ async def receive(resources: Resources, source: Source, body: bytes, signature: 
 
 
 async def _forward(resources: Resources, source: Source, data: dict[str, Any]) -> bool:
+    """Insurance reports go to the vehicle's open application; the others to the application they name,
+    closed or not: a closed application's workflow may still be undoing a usage-nature change or a shipment."""
     if source == "insurance":
         policy = PolicyReport(str(data["policy_no"]))
         found = await resources.store.applications.open_for_vin(str(data["vin"]))
@@ -71,11 +73,14 @@ async def _forward(resources: Resources, source: Source, data: dict[str, Any]) -
 
 
 async def _signal(resources: Resources, source: str, row: ApplicationRow | None, signal: Any, arg: Any) -> bool:
-    if row is None or not row.is_open:
+    """True once the workflow has the report; False when there is no such application or its workflow has ended."""
+    if row is None:
         return False
     try:
         await resources.client.get_workflow_handle(row.workflow_id).signal(signal, arg)
     except RPCError as err:
+        if err.status == RPCStatusCode.NOT_FOUND and not row.is_open:
+            return False  # closed, and its compensation done: nothing is waiting for the report
         log.warning("callback.signal_failed", source=source, code=str(err.status))
         raise ApiError(503, "temporal_unavailable", "could not forward the callback; retry later") from None
     return True
