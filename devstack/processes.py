@@ -230,10 +230,16 @@ class LocalStack:
         self.processes = Processes(self.data_dir / "logs")
         self.postgres: PrivatePostgres | None = None
         self.workers = 0
+        self.api_ports = [self.api_port]
 
     @property
     def api_url(self) -> str:
+        """The first API process (the one the sandbox calls back)."""
         return f"http://127.0.0.1:{self.api_port}"
+
+    @property
+    def api_urls(self) -> list[str]:
+        return [f"http://127.0.0.1:{port}" for port in self.api_ports]
 
     @property
     def sandbox_url(self) -> str:
@@ -263,7 +269,7 @@ class LocalStack:
             **self.env,
         }
 
-    def start(self, workers: int = 1) -> None:
+    def start(self, workers: int = 1, apis: int = 1) -> None:
         self.start_temporal()
         if self.database_url is None:
             self.postgres = PrivatePostgres(self.data_dir / "postgres")
@@ -272,7 +278,9 @@ class LocalStack:
         self.start_sandbox()
         for _ in range(workers):
             self.start_worker()
-        self.start_api()
+        self.api_ports += [free_port() for _ in range(apis - len(self.api_ports))]
+        for index in range(apis):
+            self.start_api(index)
 
     def start_temporal(self) -> None:
         args = temporal_args(self.data_dir / "temporal.sqlite", self.temporal_port, self.temporal_ui_port, None)
@@ -297,9 +305,13 @@ class LocalStack:
         self.processes.start(name, [sys.executable, "-m", "workers"], self.service_env())
         return name
 
-    def start_api(self) -> None:
-        proc = self.processes.start("api", [sys.executable, "-m", "api"], self.service_env())
-        wait_for_port(self.api_port, "the API", proc)
+    def start_api(self, index: int = 0) -> str:
+        """Start API process `index` on its own port (the same port when it is started again)."""
+        name, port = f"api#{index}", self.api_ports[index]
+        env = {**self.service_env(), "API_PORT": str(port)}
+        proc = self.processes.start(name, [sys.executable, "-m", "api"], env)
+        wait_for_port(port, f"API process {index}", proc)
+        return name
 
     def cpu_by_part(self) -> dict[str, float]:
         """CPU seconds used so far by each part of the stack (PostgreSQL only when private)."""

@@ -290,7 +290,7 @@ def print_table(results: dict[str, Any]) -> None:
 
 def start_profilers(stack: LocalStack, seconds: int) -> list[subprocess.Popen[bytes]]:
     py_spy = Path(sys.executable).parent / "py-spy"
-    targets = {"worker": stack.worker_pids()[0], "api": stack.processes.running["api"].pid}
+    targets = {"worker": stack.worker_pids()[0], "api": stack.processes.running["api#0"].pid}
     return [
         subprocess.Popen(
             [

@@ -1,24 +1,32 @@
 """`make chaos`: applications steered to every ending while the system is broken on purpose.
 
 A fresh stack of separate processes under `.data/chaos/` (dev server on a SQLite file, a
-private PostgreSQL, the sandbox, one worker, the API). CHAOS_M (default 100) applications
+private PostgreSQL, the sandbox, two workers, two API processes; the drivers alternate
+between the APIs). CHAOS_M (default 100) applications
 are steered, in turn, to: completed, rejected at the preliminary review, rejected at the
 final review, withdrawn after the vehicle administration changed the usage nature, and
 expired (the drill deadline DRILL_INSURANCE_DEADLINE_S passes without a policy). Meanwhile:
 
-- the worker is SIGKILLed and started again every few seconds;
+- a worker is SIGKILLed and another started every few seconds, the oldest each time;
+- an API process is SIGKILLed and started again every little while, each in turn;
 - the Temporal dev server is SIGKILLed once and started again on the same database file;
 - PostgreSQL is stopped for a few seconds once (the API must answer 503, never 500);
-- every department of the sandbox fails 30% of calls and answers 200 ms late.
+- every department of the sandbox fails 30% of calls and answers 200 ms late;
+- for a phase, the departments of the steps also refuse for good (422 with a body),
+  answer garbage (not JSON, or JSON with other fields) and drop connections, each at a
+  rate; a refused step opens an incident, which a supervisor bot (`drills.chaos_supervisor`)
+  retries once the phase is over (skips, for a notification; closes, if retries keep
+  being refused).
 
 Then it checks (`drills.chaos_verdict`), from the sandbox's and the store's own records:
 the ending of each application; one permit number per completed application and none
 otherwise; one usage-nature change per application that reached the vehicle
 administration and one reversal per such application that ended without a permit; one
 one-time-notice SMS per accepted application; one courier shipment per such application
-(the permit, or the originals back); an audit record for every action the API confirmed.
-The last line is
-`chaos: applications=<M> as_steered=<k> lost=<l> duplicated=<d> server_errors=<e>`.
+(the permit, or the originals back); an audit record for every action the API confirmed;
+no failed workflow execution in Temporal's visibility; no incident left open. The last line is
+`chaos: applications=<M> as_steered=<k> lost=<l> duplicated=<d> server_errors=<e> failed_workflows=<f>
+incidents_open=<o> incidents_resolved=<r>` (one line).
 """
 
 from __future__ import annotations
@@ -33,7 +41,6 @@ import sys
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -43,56 +50,13 @@ from temporalio.client import Client, WorkflowFailureError
 from config import Settings
 from devstack.processes import ROOT, LocalStack, client_limits
 from domain.statuses import TERMINAL, Outcome, PendingAction, Status, Step
-from drills.chaos_verdict import STEERS, Case, Report, verify
+from drills.chaos_api import Api
+from drills.chaos_monkey import Drill, Faults, Monkey
+from drills.chaos_verdict import STEERS, Case, Report, failed_workflows, verify
 from drills.people import PNG, new_citizen, new_vehicle
-from sandbox.runtime import SERVICES
 from workers.temporal import data_converter, workflow_id
 
 DISTRICT = "330382"
-
-
-@dataclass
-class Drill:
-    """What to break, and how much."""
-
-    applications: int = 100
-    worker_kills: int | None = None  # None: every few seconds until the end
-    kill_every_s: tuple[float, float] = (4.0, 8.0)
-    restart_temporal_at_s: float | None = 25.0
-    restart_postgres_at_s: float | None = 50.0
-    postgres_down_s: float = 6.0
-    error_rate: float = 0.3
-    latency_ms: int = 200
-    insurance_deadline_s: float = 300.0  # long enough for the slowest usage change under the faults
-    concurrency: int = 50
-    timeout_s: float = 1200.0
-
-
-class Api:
-    """The API as a patient client sees it: 503 and broken connections are tried again."""
-
-    def __init__(self, client: httpx.AsyncClient, report: Report, postgres_down: asyncio.Event) -> None:
-        self.client, self.report, self.postgres_down = client, report, postgres_down
-
-    async def call(self, method: str, path: str, *, give_up_after_s: float = 600, **kwargs: Any) -> httpx.Response:
-        end = time.monotonic() + give_up_after_s
-        while True:
-            try:
-                response = await self.client.request(method, path, **kwargs)
-            except httpx.TransportError as err:
-                self.report.statuses[f"transport error {type(err).__name__}"] += 1
-            else:
-                self.report.statuses[str(response.status_code)] += 1
-                if self.postgres_down.is_set():
-                    self.report.while_postgres_down[str(response.status_code)] += 1
-                if response.status_code >= 500 and response.status_code != 503:
-                    self.report.server_errors += 1
-                    self.report.problems.append(f"{method} {path}: {response.status_code} {response.text[:200]}")
-                if response.status_code != 503:
-                    return response
-            if time.monotonic() > end:
-                raise RuntimeError(f"{method} {path}: no answer but 503 for {give_up_after_s:.0f} s")
-            await asyncio.sleep(0.5 + random.random())
 
 
 async def walk(case: Case, api: Api, sandbox: httpx.AsyncClient, clerk: dict[str, str], deadline: float) -> None:
@@ -186,65 +150,19 @@ async def walk(case: Case, api: Api, sandbox: httpx.AsyncClient, clerk: dict[str
         await asyncio.sleep(1.0)
 
 
-class Monkey:
-    """Breaks the stack on a schedule until told to stop."""
-
-    def __init__(self, stack: LocalStack, drill: Drill, postgres_down: asyncio.Event, report: Report) -> None:
-        self.stack, self.drill, self.postgres_down, self.report = stack, drill, postgres_down, report
-        self.stopped = asyncio.Event()
-
-    def say(self, text: str) -> None:
-        print(f"[chaos {time.monotonic() - self.started:6.1f}s] {text}", flush=True)
-
-    async def run(self) -> None:
-        self.started = time.monotonic()
-        drill, stack = self.drill, self.stack
-        next_kill = self.started + random.uniform(*drill.kill_every_s)
-        temporal_at = self.started + drill.restart_temporal_at_s if drill.restart_temporal_at_s is not None else None
-        postgres_at = self.started + drill.restart_postgres_at_s if drill.restart_postgres_at_s is not None else None
-        while not self.stopped.is_set():
-            await asyncio.sleep(0.5)
-            now = time.monotonic()
-            for name, code in stack.processes.exited():
-                if name.startswith("worker#"):
-                    stack.processes.running.pop(name)
-                    stack.start_worker()
-                    self.say(f"{name} had exited ({code}); started another")
-            kills_left = drill.worker_kills is None or self.report.faults["worker SIGKILL"] < drill.worker_kills
-            if kills_left and now >= next_kill:
-                victim = next(name for name in stack.processes.running if name.startswith("worker#"))
-                stack.processes.kill(victim, signal.SIGKILL)
-                stack.start_worker()
-                self.report.faults["worker SIGKILL"] += 1
-                next_kill = now + random.uniform(*drill.kill_every_s)
-            if temporal_at is not None and now >= temporal_at:
-                temporal_at = None
-                self.say("SIGKILL the Temporal dev server, then start it again on the same database file")
-                stack.processes.kill("temporal", signal.SIGKILL)
-                await asyncio.to_thread(stack.start_temporal)
-                self.report.faults["Temporal dev server restart"] += 1
-                self.say("Temporal is back")
-            if postgres_at is not None and now >= postgres_at and stack.postgres is not None:
-                postgres_at = None
-                self.say(f"stopping PostgreSQL for {drill.postgres_down_s:.0f} s")
-                self.postgres_down.set()
-                await asyncio.to_thread(stack.postgres.stop)
-                await asyncio.sleep(drill.postgres_down_s)
-                await asyncio.to_thread(stack.postgres.start)
-                self.postgres_down.clear()
-                self.report.faults["PostgreSQL restart"] += 1
-                self.say("PostgreSQL is back")
-
-
-async def closed(stack: LocalStack, cases: list[Case], timeout_s: float = 180) -> None:
+async def closed(client: Client, cases: list[Case], timeout_s: float = 180) -> None:
     """Wait until every workflow has finished closing down (a reversal and a return follow the ending)."""
-    client = await Client.connect(stack.temporal_address, data_converter=data_converter(Settings()))
     with contextlib.suppress(TimeoutError):  # what has not closed by then, `verify` reports
         async with asyncio.timeout(timeout_s):
             for case in cases:
                 if case.application_id is not None:
-                    with contextlib.suppress(WorkflowFailureError):  # closed all the same
+                    with contextlib.suppress(WorkflowFailureError):  # counted by `failed_workflows`
                         await client.get_workflow_handle(workflow_id(case.application_id)).result()
+
+
+async def token(api: Api, role: str, district: str) -> dict[str, str]:
+    issued = await api.call("POST", "/v1/dev/token", json={"role": role, "sub": f"chaos-{role}", "district": district})
+    return {"Authorization": f"Bearer {issued.json()['access_token']}"}
 
 
 async def run_drill(drill: Drill, data_dir: Path, say: Callable[[str], None] = print) -> Report:
@@ -268,26 +186,25 @@ async def run_drill(drill: Drill, data_dir: Path, say: Callable[[str], None] = p
     )
     postgres_down = asyncio.Event()
     try:
-        await asyncio.to_thread(stack.start)
-        async with (
-            httpx.AsyncClient(base_url=stack.api_url, timeout=30, limits=client_limits()) as client,
-            httpx.AsyncClient(base_url=stack.sandbox_url, timeout=30, limits=client_limits()) as sandbox,
-        ):
-            api = Api(client, report, postgres_down)
+        await asyncio.to_thread(stack.start, drill.workers, drill.apis)
+        async with contextlib.AsyncExitStack() as clients:
+            apis = [
+                await clients.enter_async_context(httpx.AsyncClient(base_url=url, timeout=30, limits=client_limits()))
+                for url in stack.api_urls
+            ]
+            sandbox = await clients.enter_async_context(
+                httpx.AsyncClient(base_url=stack.sandbox_url, timeout=30, limits=client_limits())
+            )
+            api = Api(apis, report, postgres_down)
             cases = []
             for i in range(drill.applications):
                 owner = new_citizen(DISTRICT)
                 vehicle = (await sandbox.post("/sandbox/vehicles", json=new_vehicle(owner))).json()
                 cases.append(Case(STEERS[i % len(STEERS)], owner, vehicle))
-            token = await api.call(
-                "POST", "/v1/dev/token", json={"role": "transport_clerk", "sub": "chaos-clerk", "district": DISTRICT}
-            )
-            clerk = {"Authorization": f"Bearer {token.json()['access_token']}"}
-            for service in SERVICES:
-                await sandbox.put(
-                    f"/sandbox/faults/{service}", json={"error_rate": drill.error_rate, "latency_ms": drill.latency_ms}
-                )
-            monkey = Monkey(stack, drill, postgres_down, report)
+            clerk = await token(api, "transport_clerk", DISTRICT)
+            faults = Faults(sandbox, drill)
+            await faults.steady()
+            monkey = Monkey(stack, drill, faults, postgres_down, report)
             chaos = asyncio.create_task(monkey.run())
             gate = asyncio.Semaphore(drill.concurrency)
             started = time.monotonic()
@@ -304,8 +221,10 @@ async def run_drill(drill: Drill, data_dir: Path, say: Callable[[str], None] = p
             report.seconds = time.monotonic() - started
             monkey.stopped.set()
             await chaos
-            await sandbox.delete("/sandbox/faults")
-            await closed(stack, cases)
+            await faults.none()
+            temporal = await Client.connect(stack.temporal_address, data_converter=data_converter(Settings()))
+            await closed(temporal, cases)
+            await failed_workflows(temporal, report)
             await verify(cases, stack, sandbox, report)
     finally:
         await asyncio.to_thread(stack.stop)
@@ -324,6 +243,13 @@ def main() -> None:
         "lost": report.lost,
         "duplicated": report.duplicated,
         "server_errors": report.server_errors,
+        "failed_workflows": report.failed_workflows,
+        "incidents_opened": report.incidents_opened,
+        "incidents_open": report.incidents_open,
+        "incidents_resolved": report.incidents_resolved,
+        "incidents_by_department": dict(report.incidents_by_department),
+        "resolutions": {f"{department} {action}": n for (department, action), n in report.resolutions.items()},
+        "closed_by_supervisor": report.closed_by_supervisor,
         "seconds": report.seconds,
         "faults": dict(report.faults),
         "responses": dict(report.statuses),
@@ -334,6 +260,8 @@ def main() -> None:
     print(f"faults: {dict(report.faults)}")
     print(f"API answers: {dict(report.statuses)}")
     print(f"API answers while PostgreSQL was down: {dict(report.while_postgres_down)}")
+    print(f"incidents by department: {dict(report.incidents_by_department)}; opened {report.incidents_opened}")
+    print(f"resolutions by the supervisor: {summary['resolutions']}")
     for problem in report.problems[:20]:
         print(f"problem: {problem}")
     print(f"{report.applications} applications in {report.seconds:.0f} s; report: .data/chaos/report.json")

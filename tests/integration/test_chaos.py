@@ -1,7 +1,9 @@
-"""A small `make chaos` in every test run: five applications, one to each ending, one worker SIGKILL.
+"""A small `make chaos` in every test run: five applications, one to each ending, one worker and
+one API process SIGKILLed.
 
 The stack runs as separate processes (dev server, private PostgreSQL, sandbox failing 20% of
-calls 200 ms late, worker, API); the verdict comes from the sandbox's and the store's records.
+calls 200 ms late, two workers, two API processes); the verdict comes from the sandbox's, the
+store's and Temporal's records.
 """
 
 from __future__ import annotations
@@ -21,6 +23,9 @@ async def test_a_small_drill_ends_every_application_as_steered(tmp_path) -> None
         applications=len(STEERS),
         worker_kills=1,
         kill_every_s=(3.0, 5.0),
+        api_kills=1,
+        api_kill_every_s=(6.0, 10.0),
+        refusals_at_s=None,
         restart_temporal_at_s=None,
         restart_postgres_at_s=None,
         # 90 s: the drill buys the policy once the view shows the acceptance, and the view shows it
@@ -36,10 +41,11 @@ async def test_a_small_drill_ends_every_application_as_steered(tmp_path) -> None
     report = await run_drill(drill, tmp_path / "chaos")
 
     assert report.problems == []
-    assert (
-        report.line == f"chaos: applications={len(STEERS)} as_steered={len(STEERS)} lost=0 duplicated=0 server_errors=0"
+    assert report.line == (
+        f"chaos: applications={len(STEERS)} as_steered={len(STEERS)} lost=0 duplicated=0 server_errors=0 "
+        "failed_workflows=0 incidents_open=0 incidents_resolved=0"
     )
-    assert report.faults["worker SIGKILL"] == 1
+    assert (report.faults["worker SIGKILL"], report.faults["API SIGKILL"]) == (1, 1)
 
 
 def _case(steer: str, app: str, phone: str, confirmed: list[str]) -> Case:
@@ -74,3 +80,55 @@ def test_the_judge_counts_doubles_losses_and_missing_audit() -> None:
 
     assert (report.as_steered, report.lost, report.duplicated) == (0, 1, 1)
     assert any("audit missing ['application.withdraw']" in problem for problem in report.problems)
+
+
+def _records(statuses: dict[str, str], **kwargs) -> Records:
+    return Records(
+        statuses=statuses,
+        permits=Counter(),
+        audited=Counter({("application.submit", app): 1 for app in statuses}),
+        extra_per_vehicle=0,
+        usage_changes=[],
+        sms=[],
+        **kwargs,
+    )
+
+
+def test_the_judge_reports_a_supervisor_closing_as_not_steered_and_checks_its_compensation() -> None:
+    cases = [_case("completed", "a1", "13900000001", ["application.submit"])]
+    closing = {"event": "incident_resolved", "action": "close", "reason": "部门多次拒绝"}
+    records = _records(
+        {"a1": "rejected"},
+        views={"a1": {"timeline": [{"event": "incident_opened"}, closing], "incident": None}},
+    )
+    records.usage_changes = [{"reference": "a1", "target_nature": "预约出租客运", "status": "completed"}]
+    report = Report(applications=1)
+
+    judge(cases, records, report)
+
+    assert (report.as_steered, report.lost, report.closed_by_supervisor) == (0, 0, 1)
+    assert report.problems[0].startswith("completed a1: closed by a supervisor, not as steered")
+    assert report.problems[0].endswith("not compensated")  # the usage nature was changed and never changed back
+
+
+def test_the_judge_counts_incidents_from_the_timelines_and_the_store() -> None:
+    cases = [_case("rejected_preliminary", "a1", "13900000001", ["application.submit"])]
+    records = _records(
+        {"a1": "rejected", "a2": "expired"},
+        views={
+            "a1": {"timeline": [{"event": "incident_opened"}, {"event": "incident_resolved", "action": "retry"}]},
+            "a2": {"timeline": [{"event": "incident_opened"}], "incident": {"incident_id": "i2"}},
+        },
+        incidents=[
+            {"application_id": "a1", "incident_id": "i1", "department": "vehicle_admin", "open": False},
+            {"application_id": "a2", "incident_id": "i2", "department": "vehicle_admin", "open": True},
+        ],
+    )
+    report = Report(applications=1)
+
+    judge(cases, records, report)
+
+    assert (report.incidents_opened, report.incidents_resolved, report.incidents_open) == (2, 1, 1)
+    assert report.incidents_by_department == Counter({"vehicle_admin": 2})
+    assert "incidents_open=1 incidents_resolved=1" in report.line
+    assert not report.clean
