@@ -46,20 +46,32 @@ async def record_from_view(conn: PoolConnectionProxy[asyncpg.Record], district: 
     """The view's open incident kept; any other still open for the application marked resolved.
 
     Called with the projection write, only for a view newer than the one projected before, so
-    an incident that a newer view no longer shows is resolved: by a supervisor (the timeline's
-    last `incident_resolved` says when and how) or by the application ending.
+    an incident that a newer view no longer shows is resolved: by a supervisor (its
+    `incident_resolved` event in the timeline says when and how) or by the application ending.
     """
     application_id = uuid.UUID(view["application_id"])
     incident = view.get("incident")
-    resolved_at, resolution = _last_resolution(view.get("timeline") or [])
-    await conn.execute(
-        """UPDATE incidents SET resolved_at = coalesce($3, now()), resolution = $4
+    resolutions = {
+        event.get("incident_id"): (datetime.fromisoformat(event["at"]), event.get("action"))
+        for event in view.get("timeline") or []
+        if event.get("event") == "incident_resolved"
+    }
+    superseded = await conn.fetch(
+        """SELECT incident_id FROM incidents
            WHERE application_id = $1 AND resolved_at IS NULL AND incident_id IS DISTINCT FROM $2""",
         application_id,
         incident["incident_id"] if incident else None,
-        resolved_at,
-        resolution,
     )
+    for record in superseded:
+        resolved_at, resolution = resolutions.get(record["incident_id"], (None, None))
+        await conn.execute(
+            """UPDATE incidents SET resolved_at = coalesce($3, now()), resolution = $4
+               WHERE application_id = $1 AND incident_id = $2""",
+            application_id,
+            record["incident_id"],
+            resolved_at,
+            resolution,
+        )
     if incident:
         await conn.execute(
             """INSERT INTO incidents (application_id, incident_id, district, step, department, answer, opened_at)
@@ -72,13 +84,6 @@ async def record_from_view(conn: PoolConnectionProxy[asyncpg.Record], district: 
             incident["answer"],
             datetime.fromisoformat(incident["opened_at"]),
         )
-
-
-def _last_resolution(timeline: list[dict[str, Any]]) -> tuple[datetime | None, str | None]:
-    for event in reversed(timeline):
-        if event.get("event") == "incident_resolved":
-            return datetime.fromisoformat(event["at"]), event.get("action")
-    return None, None
 
 
 class Incidents:

@@ -49,9 +49,13 @@ def in_incident(application_id: str, incident_id: str, department: str = "vehicl
     )
 
 
-def resolved(application_id: str, action: str, at: str = "2026-09-27T03:00:00+00:00") -> dict[str, Any]:
+def resolved(
+    application_id: str, incident_id: str, action: str, at: str = "2026-09-27T03:00:00+00:00"
+) -> dict[str, Any]:
     view = view_of(application_id, status="vehicle_nature_change")
-    view["timeline"].append({"at": at, "event": "incident_resolved", "actor": "supervisor", "action": action})
+    view["timeline"].append(
+        {"at": at, "event": "incident_resolved", "actor": "supervisor", "incident_id": incident_id, "action": action}
+    )
     return view
 
 
@@ -72,7 +76,7 @@ async def test_an_incident_opens_with_its_view_and_a_newer_view_resolves_it(stor
     waiting = InboxQuery(districts=[district], step=PendingAction.RESOLVE_INCIDENT)
     assert [v["application_id"] for v in (await store.applications.list(waiting))[0]] == [app_id]
 
-    await store.applications.project(3, resolved(app_id, "retry"), resolved(app_id, "retry"))
+    await store.applications.project(3, resolved(app_id, "i-1", "retry"), resolved(app_id, "i-1", "retry"))
     assert await store.incidents.list(IncidentQuery(districts=[district])) == ([], 0)
     assert await store.applications.list(waiting) == ([], 0)
     (closed,), _ = await store.incidents.list(IncidentQuery(districts=[district], open_only=False))
@@ -83,7 +87,7 @@ async def test_an_older_view_neither_reopens_nor_resolves(store: Store) -> None:
     district = "330326"
     app_id = await reserved(store, district)
     await store.applications.project(5, in_incident(app_id, "i-2"), in_incident(app_id, "i-2"))
-    await store.applications.project(4, resolved(app_id, "skip"), resolved(app_id, "skip"))
+    await store.applications.project(4, resolved(app_id, "i-2", "skip"), resolved(app_id, "i-2", "skip"))
     (still,), _ = await store.incidents.list(IncidentQuery(districts=[district]))
     assert still.incident_id == "i-2" and still.resolved_at is None
     await store.applications.project(6, in_incident(app_id, "i-3"), in_incident(app_id, "i-3"))
@@ -102,7 +106,8 @@ async def test_incidents_are_listed_by_district_and_counted_by_department(store:
     assert total == 1 and [i.application_id for i in listed] == [ours]
     counted = await store.incidents.open_by_department()
     assert counted["sms"] == before.get("sms", 0) + 2
-    ended = view_of(ours, status="rejected", pending=[])  # the application ended: its incident with it
+    ended = resolved(ours, "i-0", "retry")  # an earlier incident's resolution is not this one's
+    ended.update(status="rejected", pending=[])  # the application ended: its incident with it
     await store.applications.project(2, ended, ended)
     assert (await store.incidents.open_by_department())["sms"] == before.get("sms", 0) + 1
     (gone,), _ = await store.incidents.list(IncidentQuery(districts=["330327"], open_only=False))
