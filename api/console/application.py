@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Form, Request, Response
+from fastapi import Form, Path, Request, Response
 from pydantic import TypeAdapter, ValidationError
 
 from api.auth import Principal, Role
@@ -15,7 +15,7 @@ from api.console.security import CsrfChecked, console_router, staff
 from api.deps import ResourcesDep, SourceIpDep
 from api.errors import ApiError
 from api.resources import Resources
-from api.schemas import DecisionIn
+from api.schemas import DecisionIn, IncidentResolutionIn
 from api.services import applications, documents, materials
 from domain.statuses import STEP_OUTCOMES, Outcome, Step
 
@@ -23,6 +23,7 @@ router = console_router()
 
 OUTCOME_ORDER = (Outcome.APPROVE, Outcome.REQUEST_SUPPLEMENT, Outcome.REJECT)
 CLERK = staff(Role.TRANSPORT_CLERK)
+SUPERVISOR = staff(Role.SUPERVISOR)
 STAFF = staff(Role.TRANSPORT_CLERK, Role.SUPERVISOR)
 
 
@@ -129,6 +130,53 @@ def _decision_problems(err: ValidationError) -> dict[str, str]:
             text = "请逐行列出需要补正的材料（1–20 项，每项不超过 100 字）"
         else:
             text = "请选择当前环节可作出的决定"
+        problems.setdefault(field, text)
+    return problems
+
+
+@router.post("/applications/{application_id}/incidents/{incident_id}/resolution")
+async def resolve_incident(
+    application_id: str,
+    incident_id: Annotated[str, Path(min_length=1, max_length=100, pattern=r"^[\w.:-]+$")],
+    request: Request,
+    resources: ResourcesDep,
+    source_ip: SourceIpDep,
+    principal: Principal = SUPERVISOR,
+    _: None = CsrfChecked,
+    action: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form()] = "",
+) -> Response:
+    """A supervisor resolves the application's open incident (the API's schema, service and rules); the
+    page shows the application as the workflow answers the resolution."""
+    row = await applications.application_for(resources, principal, application_id)
+    entered = {"action": action, "reason": reason}
+    try:
+        body = IncidentResolutionIn.model_validate({"action": action, "reason": reason.strip()})
+    except ValidationError as err:
+        problems = _resolution_problems(err)
+        error = "未能提交：" + "；".join(problems.values())
+        return await _current_page(
+            request, resources, principal, application_id, 422, problems=problems, form=entered, error=error
+        )
+    try:
+        view = await applications.resolve_incident(resources, principal, row, incident_id, body, source_ip=source_ip)
+    except ApiError as err:
+        return await _current_page(
+            request, resources, principal, application_id, err.status, error=refusal(err), form=entered
+        )
+    notice = labels.INCIDENT_ACTIONS[body.action]
+    return await _application_page(request, resources, principal, view, notice=notice)
+
+
+def _resolution_problems(err: ValidationError) -> dict[str, str]:
+    """The first problem of each field of a resolution, in Chinese, keyed by the field's name."""
+    problems: dict[str, str] = {}
+    for error in err.errors():
+        field = str(error["loc"][0]) if error["loc"] else "action"
+        if field == "reason":
+            text = "理由最多 500 字" if error["type"] == "string_too_long" else "处理异常时必须填写理由"
+        else:
+            text = "请选择处理方式：重试、跳过通知或终止申请"
         problems.setdefault(field, text)
     return problems
 

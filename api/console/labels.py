@@ -11,6 +11,7 @@ from domain.statuses import (
     Actor,
     Channel,
     DeliveryMethod,
+    IncidentAction,
     MaterialKind,
     Outcome,
     PendingAction,
@@ -48,6 +49,7 @@ ACTIONS: Final[dict[str, str]] = {
     PendingAction.BUY_CARRIER_LIABILITY_INSURANCE: "申请人投保承运人责任险",
     PendingAction.FINAL_REVIEW: "审核发证",
     PendingAction.DELIVER_DOCUMENTS: "寄递证件",
+    PendingAction.RESOLVE_INCIDENT: "处理异常（部门拒绝办理）",
 }
 
 ACTORS: Final[dict[str, str]] = {
@@ -57,6 +59,7 @@ ACTORS: Final[dict[str, str]] = {
     Actor.VEHICLE_ADMIN: "车管所",
     Actor.INSURANCE: "保险平台",
     Actor.COURIER: "快递",
+    Actor.SUPERVISOR: "科室负责人",
 }
 
 ROLES: Final[dict[str, str]] = {Role.TRANSPORT_CLERK: "审批员", Role.SUPERVISOR: "科室负责人"}
@@ -104,6 +107,39 @@ EVENTS: Final[dict[str, str]] = {
     "decision_warning_red": "许可决定已超法定期限",
     "insurance_reminder_sent": "已短信提醒投保",
     "deadlines_recomputed": "按节假日安排重新计算期限",
+    "incident_opened": "部门拒绝办理，转科室负责人处理",
+    "incident_resolved": "科室负责人处理异常",
+    "sms_refused": "短信平台拒收，已记录",
+}
+
+# An incident: the department that refused, the step it refused, and how a supervisor resolves it.
+DEPARTMENTS: Final[dict[str, str]] = {
+    "vehicle_admin": "车管所",
+    "tax": "税务",
+    "inspection": "检测机构",
+    "miit": "工信部公告",
+    "insurance": "保险平台",
+    "courier": "快递",
+    "sms": "短信平台",
+    "store": "本系统数据库",
+}
+INCIDENT_STEPS: Final[dict[str, str]] = {
+    "verify_ownership": "核验车辆所有人",
+    "request_usage_change": "申请变更使用性质",
+    "get_usage_change": "查询使用性质变更进度",
+    "fetch_invoice": "获取购车发票",
+    "fetch_purchase_tax": "获取购置税完税信息",
+    "fetch_inspection_report": "获取检测报告",
+    "fetch_nev_range": "获取续航公告",
+    "find_policy": "查询承运人责任险保单",
+    "create_shipment": "下单寄递",
+    "get_shipment": "查询寄递进度",
+    "send_sms": "发送短信通知",
+}
+INCIDENT_ACTIONS: Final[dict[str, str]] = {
+    IncidentAction.RETRY: "重试该环节",
+    IncidentAction.SKIP: "跳过该通知（仅限短信通知）",
+    IncidentAction.CLOSE: "终止申请（全部回退）",
 }
 
 STEPS: Final[dict[str, str]] = {
@@ -135,13 +171,17 @@ FIELDS: Final[dict[str, str]] = {
     "sub": "工号",
     "role": "角色",
     "id_token": "身份令牌",
+    "action": "处理方式",
+    "incident_id": "异常编号",
 }
 
 # Refusals of the service layer (the API's `error` codes), in Chinese.
 REFUSALS: Final[dict[str, str]] = {
     errors.NOT_AWAITING_THIS_STEP: "该申请当前不在这一环节，可能已由他人处理。请查看最新状态。",
     errors.ALREADY_CLOSED: "该申请已办结或终止，不能再作决定。",
-    "invalid_outcome": "这一环节不能作出该决定。",
+    errors.INVALID_OUTCOME: "这一环节不能作出该决定。",
+    errors.INCIDENT_NOT_OPEN: "该异常已处理或已不存在，请查看申请的最新状态。",
+    errors.RESOLUTION_NOT_POSSIBLE: "只有短信通知可以跳过；请选择重试或终止申请。",
     "still_processing": "决定已提交，系统仍在处理，请稍后刷新本页查看。",
     "temporal_unavailable": "审批流程服务暂时不可用，请稍后重试。",
     "not_found": "没有找到该申请，或它不属于您所在的区县。",
@@ -153,4 +193,5 @@ REFUSALS: Final[dict[str, str]] = {
 FORBIDDEN: Final[dict[str, str]] = {
     "take_decision": "只有审批员可以作出审批决定。",
     "read_supervision": "此页面仅供科室负责人查看。",
+    "resolve_incident": "只有科室负责人可以处理异常。",
 }

@@ -18,14 +18,15 @@ from domain.districts import CITY_CODE, CITY_NAME, DISTRICTS
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
 
-def _cst(value: str | None) -> str:
-    """An ISO instant as China Standard Time, to the minute."""
+def _cst(value: datetime | str | None) -> str:
+    """An instant (or its ISO text) as China Standard Time, to the minute."""
     if not value:
         return "—"
     try:
-        return datetime.fromisoformat(value).astimezone(CST).strftime("%Y-%m-%d %H:%M")
+        instant = value if isinstance(value, datetime) else datetime.fromisoformat(value)
     except ValueError:
-        return value
+        return str(value)
+    return instant.astimezone(CST).strftime("%Y-%m-%d %H:%M")
 
 
 templates.env.filters["cst"] = _cst

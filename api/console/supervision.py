@@ -1,4 +1,4 @@
-"""The supervisor's page: licensing decisions overdue or soon due, and insurance soon due."""
+"""The supervisor's page: open incidents, licensing decisions overdue or soon due, and insurance soon due."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from api.auth import Principal, Role
 from api.console.rendering import page
 from api.console.security import console_router, staff
 from api.deps import ResourcesDep
-from api.services import inbox
+from api.services import inbox, incidents
 from api.services.inbox import InboxQuery
 from domain.calendar import CST
 from domain.statuses import Status, WarningLevel
@@ -25,7 +25,7 @@ INSURANCE_SOON_DAYS = 7
 async def read_supervision(
     request: Request, resources: ResourcesDep, principal: Principal = staff(Role.SUPERVISOR)
 ) -> Response:
-    """The supervisor's page: decisions overdue or soon due, and insurance soon due."""
+    """The supervisor's page: open incidents, decisions overdue or soon due, and insurance soon due."""
     today = datetime.now(CST).date()
     queries = {
         "overdue": InboxQuery(warning_level=WarningLevel.RED, sort="decision_due", page_size=SECTION_LIMIT),
@@ -39,5 +39,14 @@ async def read_supervision(
         ),
     }
     sections = {name: await inbox.list_applications(resources, principal, query) for name, query in queries.items()}
-    context = {"principal": principal, "sections": sections, "today": today, "insurance_days": INSURANCE_SOON_DAYS}
+    open_incidents = await incidents.list_incidents(
+        resources, principal, district=None, open_only=True, page=1, page_size=SECTION_LIMIT
+    )
+    context = {
+        "principal": principal,
+        "sections": sections,
+        "incidents": open_incidents,
+        "today": today,
+        "insurance_days": INSURANCE_SOON_DAYS,
+    }
     return page(request, "supervision.html", context)

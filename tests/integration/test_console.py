@@ -16,13 +16,18 @@ import pytest
 from api.console import labels
 from api.console.routes import router as console_router
 from api.console.session import SESSION_COOKIE
-from tests.support_console import overdue_projection
+from tests.support_console import (
+    CLERK,
+    SUPERVISOR,
+    alert_of,
+    csrf_of,
+    overdue_projection,
+    post_form,
+    sign_in,
+)
 from tests.support_stack import Stack, submitted
 
 pytestmark = pytest.mark.timeout(180)
-
-CLERK, SUPERVISOR = "transport_clerk", "supervisor"
-CSRF = re.compile(r'name="csrf_token" value="([0-9a-f]{64})"')
 
 # (method, path) -> staff roles that may use it; None: open (sign-in and sign-out; CSRF still applies).
 CONSOLE_ACCESS: dict[tuple[str, str], frozenset[str] | None] = {
@@ -36,6 +41,7 @@ CONSOLE_ACCESS: dict[tuple[str, str], frozenset[str] | None] = {
     ("GET", "/console/supervision"): frozenset({SUPERVISOR}),
     ("GET", "/console/applications/{application_id}"): frozenset({CLERK, SUPERVISOR}),
     ("POST", "/console/applications/{application_id}/decisions"): frozenset({CLERK}),
+    ("POST", "/console/applications/{application_id}/incidents/{incident_id}/resolution"): frozenset({SUPERVISOR}),
     ("GET", "/console/applications/{application_id}/materials/{material_id}"): frozenset({CLERK, SUPERVISOR}),
     ("GET", "/console/documents/{document_id}"): frozenset({CLERK, SUPERVISOR}),
 }
@@ -43,33 +49,6 @@ PROTECTED = sorted(key for key, roles in CONSOLE_ACCESS.items() if roles is not 
 OBJECT_ROUTES = {path for _, path in CONSOLE_ACCESS if "_id}" in path}
 
 Signer = Callable[..., Awaitable[httpx.AsyncClient]]
-
-
-def csrf_of(html: str) -> str:
-    match = CSRF.search(html)
-    assert match, "the page has no CSRF token"
-    return match.group(1)
-
-
-def alert_of(html: str) -> str:
-    match = re.search(r'role="alert"[^>]*>([^<]+)<', html)
-    return match.group(1) if match else ""
-
-
-async def sign_in(stack: Stack, role: str = CLERK, district: str = "330382") -> httpx.AsyncClient:
-    """A browser-like client signed in through the console's development sign-in form."""
-    client = httpx.AsyncClient(base_url=str(stack.api.base_url), timeout=40)
-    form = await client.get("/console/sign-in")
-    data = {"csrf_token": csrf_of(form.text), "role": role, "sub": f"{role}-{district}", "district": district}
-    signed = await client.post("/console/sign-in", data=data)
-    assert signed.status_code == 303 and signed.headers["location"] == "/console/inbox", signed.text
-    return client
-
-
-async def post_form(client: httpx.AsyncClient, url: str, data: dict[str, str]) -> httpx.Response:
-    """Post a console form with the CSRF token of the client's current session."""
-    token = csrf_of((await client.get("/console/inbox")).text)
-    return await client.post(url, data={"csrf_token": token, **data})
 
 
 @pytest.fixture(scope="module")
@@ -110,13 +89,14 @@ async def world(stack: Stack, signer: Signer) -> dict:
         "application_id": application.application_id,
         "document_id": view["documents"][0]["document_id"],
         "material_id": view["materials"][0]["material_id"],
+        "incident_id": "no-such-incident",
         "own": {CLERK: await signer(CLERK, "330382"), SUPERVISOR: await signer(SUPERVISOR, "330300")},
         "other": {CLERK: await signer(CLERK, "330302"), SUPERVISOR: await signer(SUPERVISOR, "330302")},
     }
 
 
 def url_for(path: str, world: dict) -> str:
-    for key in ("application_id", "document_id", "material_id"):
+    for key in ("application_id", "document_id", "material_id", "incident_id"):
         path = path.replace(f"{{{key}}}", world[key])
     return path
 
