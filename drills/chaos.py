@@ -52,6 +52,7 @@ from devstack.processes import ROOT, LocalStack, client_limits
 from domain.statuses import TERMINAL, Outcome, PendingAction, Status, Step
 from drills.chaos_api import Api
 from drills.chaos_monkey import Drill, Faults, Monkey
+from drills.chaos_supervisor import CITY, Supervisor
 from drills.chaos_verdict import STEERS, Case, Report, failed_workflows, verify
 from drills.people import PNG, new_citizen, new_vehicle
 from workers.temporal import data_converter, workflow_id
@@ -206,6 +207,8 @@ async def run_drill(drill: Drill, data_dir: Path, say: Callable[[str], None] = p
             await faults.steady()
             monkey = Monkey(stack, drill, faults, postgres_down, report)
             chaos = asyncio.create_task(monkey.run())
+            supervisor = Supervisor(api, await token(api, "supervisor", CITY), faults, report)
+            supervising = asyncio.create_task(supervisor.run())
             gate = asyncio.Semaphore(drill.concurrency)
             started = time.monotonic()
             deadline = started + drill.timeout_s
@@ -224,6 +227,8 @@ async def run_drill(drill: Drill, data_dir: Path, say: Callable[[str], None] = p
             await faults.none()
             temporal = await Client.connect(stack.temporal_address, data_converter=data_converter(Settings()))
             await closed(temporal, cases)
+            supervisor.stopped.set()
+            await supervising
             await failed_workflows(temporal, report)
             await verify(cases, stack, sandbox, report)
     finally:
