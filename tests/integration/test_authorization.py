@@ -30,6 +30,8 @@ ACCESS: dict[tuple[str, str], frozenset[str] | None] = {
     ("POST", "/v1/applications/{application_id}/insurance-check"): frozenset({APPLICANT}),
     ("POST", "/v1/applications/{application_id}/decisions"): frozenset({CLERK}),
     ("POST", "/v1/applications/{application_id}/reveal"): frozenset({CLERK, SUPERVISOR}),
+    ("POST", "/v1/applications/{application_id}/incidents/{incident_id}/resolution"): frozenset({SUPERVISOR}),
+    ("GET", "/v1/incidents"): frozenset({SUPERVISOR}),
     ("GET", "/v1/documents/{document_id}"): frozenset(ROLES),
     ("GET", "/v1/documents/{document_id}/verify"): None,  # whoever holds the paper; answers no personal data
     ("GET", "/v1/calendar/deadline"): None,
@@ -90,7 +92,7 @@ async def world(stack: Stack) -> dict:
 
 def request_for(method: str, path: str, world: dict) -> dict:
     url = path.replace("{application_id}", world["application_id"]).replace("{document_id}", world["document_id"])
-    url = url.replace("{year}", "2040").replace("{source}", "courier")
+    url = url.replace("{year}", "2040").replace("{source}", "courier").replace("{incident_id}", "no-such-incident")
     kwargs: dict = {"method": method, "url": url}
     if path == "/v1/materials":
         kwargs.update(data={"kind": "driving_license"}, files={"file": ("scan.png", PNG, "image/png")})
@@ -105,6 +107,7 @@ BODIES = {
     "/v1/applications/{application_id}/decisions": {"step": "final_review", "outcome": "approve"},
     "/v1/calendar/years/{year}": {"holidays": [], "makeup_workdays": []},
     "/v1/applications/{application_id}/reveal": {"field": "phone", "reason": "回访核实联系方式"},
+    "/v1/applications/{application_id}/incidents/{incident_id}/resolution": {"action": "retry", "reason": "部门已恢复"},
     "/codec/encode": {"payloads": []},
     "/codec/decode": {"payloads": []},
 }
