@@ -7,7 +7,8 @@ incident resolved?
 An application a supervisor closed (`close`, after retries kept being refused) ends
 rejected, whatever it was steered to: it is not counted as steered (not even one steered
 to a rejection, which was to be the clerk's), but reported with its compensation checked
-and its doubles counted.
+and its doubles counted. The one-time notice may be missing where the timeline shows the
+SMS gateway refused a text for good (`sms_refused`): notifications never stop the process.
 """
 
 from __future__ import annotations
@@ -167,6 +168,10 @@ def count_incidents(records: Records, report: Report) -> None:
     report.incidents_by_department = Counter(row["department"] for row in records.incidents)
 
 
+def sms_refused(view: dict[str, Any]) -> bool:
+    return any(entry.get("event") == "sms_refused" for entry in view.get("timeline") or [])
+
+
 def closed_by_supervisor(view: dict[str, Any]) -> bool:
     return any(
         entry.get("event") == "incident_resolved" and entry.get("action") == IncidentAction.CLOSE
@@ -208,6 +213,8 @@ def judge(cases: list[Case], records: Records, report: Report) -> None:
             "notices": notices[case.owner["phone"]],
             "shipments": shipments[app],
         }
+        if found_counts["notices"] == 0 and sms_refused(records.views.get(app, {})):
+            expected_counts["notices"] = 0  # the gateway refused a text for good: recorded, and the process went on
         expected = {"ending": ENDING[case.steer].value, **expected_counts}
         found = {"ending": records.statuses[app], **found_counts}
         doubled = [key for key, count in found_counts.items() if count > max(1, expected_counts[key])]

@@ -132,3 +132,27 @@ def test_the_judge_counts_incidents_from_the_timelines_and_the_store() -> None:
     assert report.incidents_by_department == Counter({"vehicle_admin": 2})
     assert "incidents_open=1 incidents_resolved=1" in report.line
     assert not report.clean
+
+
+def test_the_judge_lets_a_refused_notice_go_missing_only_where_the_timeline_says_so() -> None:
+    cases = [
+        _case("rejected_final", "a1", "13900000001", ["application.submit"]),
+        _case("rejected_final", "a2", "13900000002", ["application.submit"]),
+    ]
+    changed = [
+        {"reference": app, "target_nature": nature, "status": "completed"}
+        for app in ("a1", "a2")
+        for nature in ("预约出租客运", "非营运")
+    ]
+    records = _records(
+        {"a1": "rejected", "a2": "rejected"},
+        views={"a1": {"timeline": [{"event": "sms_refused", "answer": "department_rejected_request"}]}, "a2": {}},
+        shipments=[{"reference": "a1"}, {"reference": "a2"}],
+    )
+    records.usage_changes = changed
+    report = Report(applications=2)
+
+    judge(cases, records, report)
+
+    assert report.as_steered == 1
+    assert [problem.split(":")[0] for problem in report.problems] == ["rejected_final a2"]
