@@ -74,6 +74,7 @@ async def overdue_projection(stack: Stack, district: str = "330382", **changes: 
                 "due_on": (accepted + timedelta(days=21)).isoformat(),
                 "working_days": 15,
                 "provisional": False,
+                "reminders_on": [],
             },
             "decision": {
                 "due_on": (accepted + timedelta(days=28)).isoformat(),

@@ -75,6 +75,8 @@ async def test_the_application_page_shows_the_incident_and_only_a_supervisor_res
     assert "处理异常（部门拒绝办理）" in as_clerk.text  # what it waits for
     as_supervisor = await consoles["supervisor"].get(f"/console/applications/{application_id}")
     assert f"/incidents/{incident_id}/resolution" in as_supervisor.text
+    waiting = await consoles["clerk"].get("/console/inbox", params={"step": "resolve_incident"})
+    assert waiting.status_code == 200 and application_id[:8] in waiting.text
 
 
 @pytest.mark.parametrize(
