@@ -107,3 +107,27 @@ async def overdue_projection(stack: Stack, district: str = "330382", **changes: 
     await stack.store.applications.mark_started(application_id)
     await stack.store.applications.project(1, view, mask_view(view))
     return application_id
+
+
+INCIDENT_ANSWER = "department_rejected_request: 422 injected_refusal"
+
+
+async def incident_projection(stack: Stack, district: str = "330382") -> tuple[str, str]:
+    """An application in an incident at the vehicle administration, as the workflow projects it
+    (no workflow behind it): its id and the incident's."""
+    incident_id = str(uuid.uuid4())
+    application_id = await overdue_projection(
+        stack,
+        district,
+        status="collecting_data",
+        step=None,
+        pending=[{"action": "resolve_incident", "actor": "supervisor"}],
+        incident={
+            "incident_id": incident_id,
+            "step": "verify_ownership",
+            "department": "vehicle_admin",
+            "answer": INCIDENT_ANSWER,
+            "opened_at": "2026-09-26T02:00:00+00:00",
+        },
+    )
+    return application_id, incident_id

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support_console import overdue_projection
+from tests.support_console import incident_projection, overdue_projection
 from tests.support_stack import Stack, submitted
 from workflows.types import Timing
 
@@ -251,3 +251,24 @@ async def test_text_and_badges_keep_wcag_aa_contrast(page, stack: Stack) -> None
         assert colours is not None, selector
         checked.append((selector, round(contrast(*colours), 2)))
     assert all(ratio >= 4.5 for _, ratio in checked), checked
+
+
+async def test_a_supervisor_answers_an_incident_with_labelled_controls(page, stack: Stack) -> None:
+    application_id, incident_id = await incident_projection(stack)
+    await page.goto("/console/sign-in")
+    await page.fill("#sub", "wz-supervisor-1")
+    await page.select_option("#role", "supervisor")
+    await page.select_option("#district", "330382")
+    async with page.expect_navigation():
+        await page.get_by_role("button", name="登录").click()
+    await page.goto("/console/supervision")
+    assert await unlabelled_controls(page) == []
+    incident = page.locator("article.incident", has=page.locator(f"a[href='/console/applications/{application_id}']"))
+    await incident.get_by_label("重试该环节").check()
+    async with page.expect_navigation():
+        await incident.get_by_role("button", name="提交处理").click()  # without the reason it requires
+    reason = page.locator(f"#reason-{incident_id}")
+    assert await reason.get_attribute("aria-invalid") == "true"
+    assert await page.locator(f"#reason-{incident_id}-error").text_content() == "处理异常时必须填写理由"
+    assert await page.get_by_label("重试该环节").is_checked()  # what the supervisor chose is kept
+    assert await unlabelled_controls(page) == []

@@ -4,18 +4,23 @@ behind them, from a projection as the workflow writes it."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 
-from tests.support_console import CLERK, SUPERVISOR, alert_of, overdue_projection, post_form, sign_in
+from tests.support_console import (
+    CLERK,
+    INCIDENT_ANSWER,
+    SUPERVISOR,
+    alert_of,
+    incident_projection,
+    post_form,
+    sign_in,
+)
 from tests.support_stack import Stack
 
 pytestmark = pytest.mark.timeout(180)
-
-ANSWER = "department_rejected_request: 422 injected_refusal"
 
 
 @pytest.fixture(scope="module")
@@ -30,33 +35,14 @@ async def consoles(stack: Stack) -> AsyncIterator[dict[str, httpx.AsyncClient]]:
         await client.aclose()
 
 
-async def seeded_incident(stack: Stack) -> tuple[str, str]:
-    """An application of 乐清 in an incident at the vehicle administration, as the workflow projects it."""
-    incident_id = str(uuid.uuid4())
-    application_id = await overdue_projection(
-        stack,
-        status="collecting_data",
-        step=None,
-        pending=[{"action": "resolve_incident", "actor": "supervisor"}],
-        incident={
-            "incident_id": incident_id,
-            "step": "verify_ownership",
-            "department": "vehicle_admin",
-            "answer": ANSWER,
-            "opened_at": "2026-09-26T02:00:00+00:00",
-        },
-    )
-    return application_id, incident_id
-
-
 async def test_the_supervisors_page_lists_the_open_incidents_of_their_districts(
     stack: Stack, consoles: dict[str, httpx.AsyncClient]
 ) -> None:
-    application_id, incident_id = await seeded_incident(stack)
+    application_id, incident_id = await incident_projection(stack)
     page = await consoles["supervisor"].get("/console/supervision")
     assert page.status_code == 200
     section = page.text.split('id="h-incidents"')[1].split('id="h-overdue"')[0]
-    assert application_id[:8] in section and ANSWER in section
+    assert application_id[:8] in section and INCIDENT_ANSWER in section
     assert "车管所" in section and "核验车辆所有人" in section and "2026-09-26 10:00" in section  # since, in CST
     assert f'action="/console/applications/{application_id}/incidents/{incident_id}/resolution"' in section
     assert 'name="csrf_token"' in section and 'name="reason"' in section
@@ -67,11 +53,11 @@ async def test_the_supervisors_page_lists_the_open_incidents_of_their_districts(
 async def test_the_application_page_shows_the_incident_and_only_a_supervisor_resolves(
     stack: Stack, consoles: dict[str, httpx.AsyncClient]
 ) -> None:
-    application_id, incident_id = await seeded_incident(stack)
+    application_id, incident_id = await incident_projection(stack)
     as_clerk = await consoles["clerk"].get(f"/console/applications/{application_id}")
     assert as_clerk.status_code == 200
     card = as_clerk.text.split('id="h-incident"')[1].split("</section>")[0]
-    assert ANSWER in card and "由科室负责人选择" in card and "/resolution" not in card
+    assert INCIDENT_ANSWER in card and "由科室负责人选择" in card and "/resolution" not in card
     assert "处理异常（部门拒绝办理）" in as_clerk.text  # what it waits for
     as_supervisor = await consoles["supervisor"].get(f"/console/applications/{application_id}")
     assert f"/incidents/{incident_id}/resolution" in as_supervisor.text
@@ -86,7 +72,7 @@ async def test_the_application_page_shows_the_incident_and_only_a_supervisor_res
 async def test_a_resolution_without_its_reason_or_action_names_the_field(
     stack: Stack, consoles: dict[str, httpx.AsyncClient], form: dict[str, str], field: str
 ) -> None:
-    application_id, incident_id = await seeded_incident(stack)
+    application_id, incident_id = await incident_projection(stack)
     url = f"/console/applications/{application_id}/incidents/{incident_id}/resolution"
     refused = await post_form(consoles["supervisor"], url, form)
     assert refused.status_code == 422
