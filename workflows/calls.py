@@ -14,11 +14,14 @@ from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import TimeoutError as ActivityTimeout
 
 from activities.permit import PermitActivities
 from domain import errors
 from domain.eligibility import Finding, VehicleFacts
 from domain.statuses import ShipmentState, UsageChangeState
+from workflows import texts
 from workflows.state import ApplicationState, current_details, search_attributes, view
 from workflows.types import (
     AssessmentInput,
@@ -77,41 +80,65 @@ Result = TypeVar("Result")
 Activity = Callable[[PermitActivities, Arg], Awaitable[Result]]
 
 
+Wait = Callable[[Callable[[], bool], timedelta, str], Awaitable[bool]]
+
+
+def give_up(timing: Timing) -> timedelta:
+    """How long a call is retried before its step opens an incident: garbage answers do not retry forever."""
+    return timedelta(seconds=timing.give_up_after_s)
+
+
 def key(step: str) -> str:
     """The idempotency key of one step of this application."""
     return f"{workflow.info().workflow_id}:{step}"
 
 
-async def department(activity: Activity[Arg, Result], arg: Arg, summary: str | None = None) -> Result:
-    """A department's system: retried with backoff until it answers, except for its business refusals."""
+async def department(activity: Activity[Arg, Result], arg: Arg, timing: Timing, summary: str | None = None) -> Result:
+    """A department's system: retried with backoff until it answers or `timing` gives up, except for its
+    refusals."""
     return await workflow.execute_activity_method(
         activity,
         arg,
         start_to_close_timeout=ACTIVITY_TIMEOUT,
+        schedule_to_close_timeout=give_up(timing),
         retry_policy=DEPARTMENT_RETRY,
         summary=summary or ACTIVITY_SUMMARIES.get(activity.__name__),
     )
 
 
-async def store(activity: Activity[Arg, Result], arg: Arg, summary: str | None = None) -> Result:
+async def store(activity: Activity[Arg, Result], arg: Arg, timing: Timing, summary: str | None = None) -> Result:
     return await workflow.execute_activity_method(
         activity,
         arg,
         start_to_close_timeout=ACTIVITY_TIMEOUT,
+        schedule_to_close_timeout=give_up(timing),
         retry_policy=STORE_RETRY,
         summary=summary or ACTIVITY_SUMMARIES.get(activity.__name__),
     )
 
 
-async def local(activity: Activity[Arg, Result], arg: Arg) -> Result:
-    """A store write or a calendar lookup, run by the worker itself: no round trip through the server."""
-    return await workflow.execute_local_activity_method(
-        activity,
-        arg,
-        start_to_close_timeout=LOCAL_ACTIVITY_TIMEOUT,
-        retry_policy=STORE_RETRY,
-        summary=ACTIVITY_SUMMARIES.get(activity.__name__),
-    )
+async def local(activity: Activity[Arg, Result], arg: Arg, timing: Timing) -> Result:
+    """A store write or a calendar lookup, run by the worker itself: no round trip through the server.
+    Its failure is raised as an ActivityError naming the activity, like any other activity's."""
+    try:
+        return await workflow.execute_local_activity_method(
+            activity,
+            arg,
+            start_to_close_timeout=LOCAL_ACTIVITY_TIMEOUT,
+            schedule_to_close_timeout=give_up(timing),
+            retry_policy=STORE_RETRY,
+            summary=ACTIVITY_SUMMARIES.get(activity.__name__),
+        )
+    except (ApplicationError, ActivityTimeout) as err:  # a local activity's failure comes unwrapped
+        raise ActivityError(
+            f"local activity {activity.__name__} failed",
+            scheduled_event_id=0,
+            started_event_id=0,
+            identity="",
+            activity_type=activity.__name__,
+            activity_id="",
+            retry_state=None,
+        ) from err
 
 
 async def wait_for(condition: Callable[[], bool], timeout: timedelta, summary: str) -> bool:
@@ -124,31 +151,39 @@ async def wait_for(condition: Callable[[], bool], timeout: timedelta, summary: s
 
 
 async def send_sms(input: PermitApplicationInput, step: str, text: str) -> None:
-    request = SmsRequest(input.applicant.phone, text, key(f"sms:{step}"))
-    await department(PermitActivities.send_sms, request, summary=f"SMS to the applicant: {step}")
+    """One text, in as many parts as the gateway's limit needs (each part its own idempotency key)."""
+    parts = texts.sms_parts(text)
+    for n, part in enumerate(parts, start=1):
+        part_key = key(f"sms:{step}") if n == 1 else key(f"sms:{step}:part-{n}")
+        summary = f"SMS to the applicant: {step}" + (f" ({n}/{len(parts)})" if len(parts) > 1 else "")
+        await department(
+            PermitActivities.send_sms, SmsRequest(input.applicant.phone, part, part_key), input.timing, summary
+        )
 
 
 async def issue_document(state: ApplicationState, kind: str, data: dict[str, Any]) -> None:
     request = DocumentRequest(state.input.application_id, kind, key(f"document:{kind}"), data)
-    document_id = await store(PermitActivities.issue_document, request, summary=f"Document: {kind}")
+    document_id = await store(PermitActivities.issue_document, request, state.input.timing, f"Document: {kind}")
     state.documents.append({"kind": kind, "document_id": document_id})
 
 
-async def shared_data(query: VehicleQuery, vehicle: VehicleRecord) -> tuple[InspectionReport, int | None]:
+async def shared_data(
+    query: VehicleQuery, vehicle: VehicleRecord, timing: Timing
+) -> tuple[InspectionReport, int | None]:
     """Invoice, purchase tax and inspection report (and an NEV's range) at once: the report and the range."""
-    invoice = department(PermitActivities.fetch_invoice, query)
-    tax = department(PermitActivities.fetch_purchase_tax, query)
-    inspection = department(PermitActivities.fetch_inspection_report, query)
+    invoice = department(PermitActivities.fetch_invoice, query, timing)
+    tax = department(PermitActivities.fetch_purchase_tax, query, timing)
+    inspection = department(PermitActivities.fetch_inspection_report, query, timing)
     if vehicle.fuel not in ("bev", "phev"):
         _, _, report = await asyncio.gather(invoice, tax, inspection)
         return report, None
-    nev = department(PermitActivities.fetch_nev_range, ModelQuery(vehicle.model))
+    nev = department(PermitActivities.fetch_nev_range, ModelQuery(vehicle.model), timing)
     _, _, report, nev_range = await asyncio.gather(invoice, tax, inspection, nev)
     return report, nev_range.range_km
 
 
 async def assess_eligibility(
-    vehicle: VehicleRecord, inspection: InspectionReport, nev_range_km: int | None, on: date
+    vehicle: VehicleRecord, inspection: InspectionReport, nev_range_km: int | None, on: date, timing: Timing
 ) -> list[Finding]:
     facts = VehicleFacts(
         plate=vehicle.plate,
@@ -160,13 +195,13 @@ async def assess_eligibility(
         inspection_valid_until=inspection.valid_until,
         nev_range_km=nev_range_km,
     )
-    return await store(PermitActivities.assess_eligibility, AssessmentInput(facts=facts, on=on.isoformat()))
+    return await store(PermitActivities.assess_eligibility, AssessmentInput(facts=facts, on=on.isoformat()), timing)
 
 
 async def allocate_permit(input: PermitApplicationInput, vehicle: VehicleRecord, on: date) -> dict[str, str]:
     """The permit as the view and the document show it: its number, issue and expiry days."""
     request = PermitRequest(input.application_id, on.isoformat(), vehicle.registered_on)
-    answer = await store(PermitActivities.allocate_permit, request)
+    answer = await store(PermitActivities.allocate_permit, request, input.timing)
     return {"number": answer.number, "issued_on": answer.issued_on, "valid_until": answer.valid_until}
 
 
@@ -178,7 +213,7 @@ async def compute_deadlines(accepted_on: str, timing: Timing) -> Deadlines:
         reminder_working_days=list(timing.reminder_working_days),
         warning_working_days=timing.warning_working_days,
     )
-    return await local(PermitActivities.compute_deadlines, query)
+    return await local(PermitActivities.compute_deadlines, query, timing)
 
 
 async def request_usage_change(input: PermitApplicationInput, target: str, step: str) -> UsageChangeJob:
@@ -190,7 +225,7 @@ async def request_usage_change(input: PermitApplicationInput, target: str, step:
         reference=input.application_id,
         idempotency_key=key(step),
     )
-    return await department(PermitActivities.request_usage_change, request)
+    return await department(PermitActivities.request_usage_change, request, input.timing)
 
 
 async def ship(input: PermitApplicationInput, step: str, contents: str) -> Shipment:
@@ -204,7 +239,7 @@ async def ship(input: PermitApplicationInput, step: str, contents: str) -> Shipm
         contents=contents,
         idempotency_key=key(step),
     )
-    return await department(PermitActivities.create_shipment, request)
+    return await department(PermitActivities.create_shipment, request, input.timing)
 
 
 class UsageChangeFailed(Exception):
@@ -212,15 +247,16 @@ class UsageChangeFailed(Exception):
 
 
 async def usage_change_done(
-    job: UsageChangeJob, reports: dict[str, UsageChangeReport], timing: Timing
+    job: UsageChangeJob, reports: dict[str, UsageChangeReport], timing: Timing, wait: Wait = wait_for
 ) -> UsageChangeJob:
     """Wait for a usage-change job to complete: the vehicle administration's callback (into `reports`)
-    first, polling as fall-back. A job that failed raises UsageChangeFailed."""
+    first, polling as fall-back. A job that failed raises UsageChangeFailed. `wait` waits for the
+    callback (the workflow's own wait stops for a closing)."""
     job_id, poll = job.job_id, timedelta(seconds=timing.usage_change_poll_s)
     while job.status != UsageChangeState.COMPLETED:
         if job.status == UsageChangeState.FAILED:
             raise UsageChangeFailed(job.target_nature)
-        reported = await wait_for(
+        reported = await wait(
             lambda: job_id in reports, poll, "vehicle administration callback, else poll the usage-nature change"
         )
         if reported:
@@ -229,7 +265,7 @@ async def usage_change_done(
             if job.status != UsageChangeState.COMPLETED:
                 del reports[job_id]
         else:
-            job = await department(PermitActivities.get_usage_change, JobQuery(job_id))
+            job = await department(PermitActivities.get_usage_change, JobQuery(job_id), timing)
     return job
 
 
@@ -238,7 +274,7 @@ async def shipment_delivered(tracking_number: str, delivered: set[str], timing: 
     poll = timedelta(seconds=timing.delivery_poll_s)
     while tracking_number not in delivered:
         if not await wait_for(lambda: tracking_number in delivered, poll, "courier callback, else poll the shipment"):
-            shipment = await department(PermitActivities.get_shipment, TrackingQuery(tracking_number))
+            shipment = await department(PermitActivities.get_shipment, TrackingQuery(tracking_number), timing)
             if shipment.status == ShipmentState.DELIVERED:
                 delivered.add(tracking_number)
 
@@ -260,4 +296,8 @@ class Projector:
             workflow.upsert_search_attributes(changed)
             self._upserted.update({key.name: v for key, v in values.items()})
         workflow.set_current_details(current_details(self._state))
-        await local(PermitActivities.project, ProjectionRequest(self._version, view(self._state)))
+        request = ProjectionRequest(self._version, view(self._state))
+        try:
+            await local(PermitActivities.project, request, self._state.input.timing)
+        except ActivityError as err:  # the inbox lags until the next projection; the workflow holds the state
+            workflow.logger.error("projection %d failed: %s", self._version, type(err.cause).__name__)

@@ -19,7 +19,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ApplicationError
 
 # Passed through: the sandbox would otherwise import (and, without bytecode on disk, compile) these
 # modules again for every workflow instance it creates. All are free of state and side effects.
@@ -42,13 +42,15 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows import calls, texts
     from workflows.clocks import department_instant
-    from workflows.saga import Saga
+    from workflows.incidents import Incidents
+    from workflows.saga import Closed, Saga
     from workflows.state import ApplicationState, note, view
     from workflows.statutory_clocks import StatutoryClocks
     from workflows.types import (
         CalendarChanged,
         Decision,
         DeliveryReport,
+        IncidentResolution,
         OriginalsShipment,
         PermitApplicationInput,
         PermitApplicationResult,
@@ -61,14 +63,6 @@ with workflow.unsafe.imports_passed_through():
     )
 
 
-class _Closed(Exception):
-    """Raised inside the main path when the application ends without a permit."""
-
-    def __init__(self, status: Status, reason: str, actor: str) -> None:
-        super().__init__(reason)
-        self.status, self.reason, self.actor = status, reason, actor
-
-
 @workflow.defn
 class PermitApplicationWorkflow:
     @workflow.init
@@ -77,8 +71,9 @@ class PermitApplicationWorkflow:
         self._state = ApplicationState(input=input, materials=dict(input.materials))
         self._project = calls.Projector(self._state)
         self._clocks = StatutoryClocks(self._state, self._project)
-        self._closing: _Closed | None = None
+        self._closing: Closed | None = None
         self._saga = Saga(failed=self._compensation_failed)
+        self._incidents = Incidents(self._state, self._wait, self._incident_changed)
         # Human steps.
         self._decision: Decision | None = None
         self._decisions_taken = 0
@@ -99,7 +94,7 @@ class PermitApplicationWorkflow:
         await self._project()
         try:
             await self._steps()
-        except _Closed as closed:
+        except Closed as closed:
             await self._close_without_permit(closed)
         self._state.licensing_decided = True
         await self._clocks.stopped()
@@ -131,17 +126,16 @@ class PermitApplicationWorkflow:
         query = VehicleQuery(
             vin=input.vehicle.vin, plate=input.vehicle.plate, owner_id_number=input.applicant.id_number
         )
-        try:
-            vehicle = self._state.vehicle = await calls.department(PermitActivities.verify_ownership, query)
-            self._note("ownership_verified", Actor.VEHICLE_ADMIN)
-            report, range_km = await calls.shared_data(query, vehicle)
-        except ActivityError as err:
-            raise self._refusal(err) from err
+        guard, timing = self._incidents.guard, input.timing
+        vehicle = await guard(lambda: calls.department(PermitActivities.verify_ownership, query, timing))
+        self._state.vehicle = vehicle
+        self._note("ownership_verified", Actor.VEHICLE_ADMIN)
+        report, range_km = await guard(lambda: calls.shared_data(query, vehicle, timing))
         self._note("shared_data_fetched", Actor.SYSTEM, sources=["tax", "inspection"] + (["miit"] if range_km else []))
-        findings = await calls.assess_eligibility(vehicle, report, range_km, self._today())
+        findings = await guard(lambda: calls.assess_eligibility(vehicle, report, range_km, self._today(), timing))
         self._state.findings = [{"rule": f.rule, "message": f.message} for f in findings]
         if findings:
-            raise _Closed(Status.REJECTED, texts.FINDINGS_SEPARATOR.join(f.message for f in findings), Actor.SYSTEM)
+            raise Closed(Status.REJECTED, texts.FINDINGS_SEPARATOR.join(f.message for f in findings), Actor.SYSTEM)
         self._note("eligible", Actor.SYSTEM)
 
     async def _preliminary_review(self) -> None:
@@ -152,15 +146,12 @@ class PermitApplicationWorkflow:
                 await self._accept(decision)
                 return
             if decision.outcome == Outcome.REJECT:
-                raise _Closed(Status.REJECTED, decision.reason, decision.actor)
+                raise Closed(Status.REJECTED, decision.reason, decision.actor)
             self._state.supplement_items = list(decision.items)
             self._note("supplement_requested", decision.actor, reason=decision.reason, items=decision.items)
             await self._enter(Status.SUPPLEMENT_REQUESTED)
-            await calls.send_sms(
-                self._input,
-                f"supplement-request-{self._decisions_taken}",
-                texts.supplement_request(decision.items, decision.reason),
-            )
+            text = texts.supplement_request(decision.items, decision.reason)
+            await self._notify(f"supplement-request-{self._decisions_taken}", text)
             self._settle_decision()
             await self._wait(lambda: self._supplements is not None)
             assert self._supplements is not None
@@ -176,15 +167,13 @@ class PermitApplicationWorkflow:
         paperwork: a flaky SMS gateway must not hide an acceptance while its 15-working-day clock runs."""
         accepted_on = self._state.accepted_on = self._today().isoformat()
         self._state.accepted_at = workflow.now()
-        insurance = (await self._clocks.start()).insurance
+        insurance = (await self._incidents.guard(self._clocks.start)).insurance
         self._note("accepted", decision.actor, reason=decision.reason)
         online = self._input.channel == Channel.ONLINE
         await self._move_on(Status.AWAITING_ORIGINALS if online else Status.VEHICLE_NATURE_CHANGE)
-        await calls.issue_document(
-            self._state, "joint_handling_confirmation", texts.joint_handling_confirmation(accepted_on)
-        )
-        await calls.issue_document(self._state, "insurance_one_time_notice", texts.insurance_one_time_notice(insurance))
-        await calls.send_sms(self._input, "one-time-notice", texts.one_time_notice(insurance))
+        await self._document("joint_handling_confirmation", texts.joint_handling_confirmation(accepted_on))
+        await self._document("insurance_one_time_notice", texts.insurance_one_time_notice(insurance))
+        await self._notify("one-time-notice", texts.one_time_notice(insurance))
         self._settle_decision()
 
     async def _originals(self) -> None:
@@ -199,26 +188,25 @@ class PermitApplicationWorkflow:
         self._saga.add("originals_return", Actor.SYSTEM, self._return_originals)
         self._note("originals_received", decision.actor)
         await self._move_on(Status.VEHICLE_NATURE_CHANGE)
-        await calls.send_sms(self._input, "originals-received", texts.sms(texts.Sms.ORIGINALS_RECEIVED))
+        await self._notify("originals-received", texts.sms(texts.Sms.ORIGINALS_RECEIVED))
         self._settle_decision()
 
     async def _usage_change(self) -> None:
         """并联审批: the vehicle administration changes the usage nature to ride-hailing and feeds back."""
         await self._enter(Status.VEHICLE_NATURE_CHANGE)
-        plate = self._input.vehicle.plate
-        await calls.issue_document(self._state, "vehicle_change_contact_form", texts.vehicle_change_contact_form(plate))
+        plate, guard = self._input.vehicle.plate, self._incidents.guard
+        await self._document("vehicle_change_contact_form", texts.vehicle_change_contact_form(plate))
+        requested = await guard(lambda: calls.request_usage_change(self._input, USAGE_RIDE_HAILING, "usage-change"))
+        reversal = self._saga.add("usage_nature_reversal", Actor.VEHICLE_ADMIN, self._revert_usage_nature)
         try:
-            job = await calls.request_usage_change(self._input, USAGE_RIDE_HAILING, "usage-change")
-            reversal = self._saga.add("usage_nature_reversal", Actor.VEHICLE_ADMIN, self._revert_usage_nature)
-            job = await calls.usage_change_done(job, self._usage_reports, self._input.timing)
-        except ActivityError as err:
-            raise self._refusal(err) from err
+            reports, timing = self._usage_reports, self._input.timing
+            job = await guard(lambda: calls.usage_change_done(requested, reports, timing, self._wait))
         except calls.UsageChangeFailed:
             self._saga.discard(reversal)  # nothing changed at the vehicle administration: nothing to revert
-            raise _Closed(Status.REJECTED, texts.REASON_USAGE_CHANGE_FAILED, Actor.VEHICLE_ADMIN) from None
+            raise Closed(Status.REJECTED, texts.REASON_USAGE_CHANGE_FAILED, Actor.VEHICLE_ADMIN) from None
         self._note("usage_nature_changed", Actor.VEHICLE_ADMIN, target_nature=USAGE_RIDE_HAILING)
-        await calls.issue_document(
-            self._state, "usage_nature_feedback_form", texts.usage_nature_feedback_form(plate, job.driving_license_no)
+        await self._document(
+            "usage_nature_feedback_form", texts.usage_nature_feedback_form(plate, job.driving_license_no)
         )
 
     async def _insurance(self) -> None:
@@ -231,7 +219,7 @@ class PermitApplicationWorkflow:
             if remaining <= timedelta(0):
                 await self._query_policy(query, before=deadline)
                 if self._state.policy is None and deadline == self._clocks.insurance_deadline():
-                    raise _Closed(Status.EXPIRED, texts.REASON_NO_POLICY, Actor.SYSTEM)
+                    raise Closed(Status.EXPIRED, texts.REASON_NO_POLICY, Actor.SYSTEM)
                 continue
             requested = self._insurance_checks_done  # requests not yet answered count, whenever they came
             checked = await self._wait(
@@ -251,7 +239,8 @@ class PermitApplicationWorkflow:
 
     async def _query_policy(self, query: VehicleQuery, before: datetime) -> None:
         requested = self._insurance_checks_requested
-        policy = await calls.department(PermitActivities.find_policy, query)
+        timing = self._input.timing
+        policy = await self._incidents.guard(lambda: calls.department(PermitActivities.find_policy, query, timing))
         if policy is not None and department_instant(policy.bought_at) < before:
             self._state.policy = policy
         self._insurance_checks_done = requested
@@ -262,34 +251,36 @@ class PermitApplicationWorkflow:
         self._state.licensing_decided = True
         self._clocks.refresh_warning()
         if decision.outcome == Outcome.REJECT:
-            raise _Closed(Status.REJECTED, decision.reason, decision.actor)
+            raise Closed(Status.REJECTED, decision.reason, decision.actor)
         self._note("final_review_approved", decision.actor)
         self._settle_decision()
 
     async def _issue(self) -> None:
         """审核发证: a permit number, the permit document, and no way back."""
         input, vehicle = self._input, self._vehicle()
-        permit = self._state.permit = await calls.allocate_permit(input, vehicle, self._today())
+        permit = await self._incidents.guard(lambda: calls.allocate_permit(input, vehicle, self._today()))
+        self._state.permit = permit
         self._note("permit_issued", Actor.TRANSPORT_CLERK, number=permit["number"])
-        await calls.issue_document(self._state, "permit", texts.permit(permit, input.vehicle.plate, vehicle.owner_name))
+        await self._document("permit", texts.permit(permit, input.vehicle.plate, vehicle.owner_name))
 
     async def _deliver(self) -> None:
         input = self._input
         await self._enter(Status.DELIVERING)
         if input.delivery.method == DeliveryMethod.PICKUP:
-            await calls.send_sms(self._input, "pickup-ready", texts.sms(texts.Sms.PICKUP_READY))
+            await self._notify("pickup-ready", texts.sms(texts.Sms.PICKUP_READY))
             self._note("ready_for_pickup", Actor.SYSTEM)
             return
-        shipment = await calls.ship(input, "delivery", texts.CONTENTS_DOCUMENTS)
+        shipment = await self._incidents.guard(lambda: calls.ship(input, "delivery", texts.CONTENTS_DOCUMENTS))
         tracking = self._state.delivery_tracking = shipment.tracking_number
         self._note("documents_shipped", Actor.COURIER, tracking_number=tracking)
         await self._project()
-        await calls.shipment_delivered(tracking, self._delivered, input.timing)  # no withdrawal once issued
+        delivered = self._delivered  # no withdrawal once issued
+        await self._incidents.guard(lambda: calls.shipment_delivered(tracking, delivered, input.timing))
         self._note("documents_delivered", Actor.COURIER)
 
     # ------------------------------------------------------- compensation
 
-    async def _close_without_permit(self, closed: _Closed) -> None:
+    async def _close_without_permit(self, closed: Closed) -> None:
         """Undo what the steps did, the latest first, then give notice of the closing."""
         self._state.status, self._state.step = closed.status, None
         self._note(closed.status.value, closed.actor, reason=closed.reason)
@@ -370,7 +361,11 @@ class PermitApplicationWorkflow:
         self._insurance_checks_requested += 1
         ticket = self._insurance_checks_requested
         await workflow.wait_condition(
-            lambda: self._insurance_checks_done >= ticket or self._state.status != Status.AWAITING_INSURANCE
+            lambda: (
+                self._insurance_checks_done >= ticket
+                or self._state.status != Status.AWAITING_INSURANCE
+                or self._state.incident is not None
+            )
         )
         return self.view()
 
@@ -380,7 +375,7 @@ class PermitApplicationWorkflow:
 
     @workflow.update
     async def withdraw(self, withdrawal: Withdrawal) -> dict[str, Any]:
-        self._closing = _Closed(Status.WITHDRAWN, withdrawal.reason, Actor.APPLICANT)
+        self._closing = Closed(Status.WITHDRAWN, withdrawal.reason, Actor.APPLICANT)
         self._state.status = Status.WITHDRAWN
         return self.view()
 
@@ -392,6 +387,23 @@ class PermitApplicationWorkflow:
             raise ApplicationError(
                 "the permit has been issued; it can no longer be withdrawn", type=errors.CANNOT_WITHDRAW
             )
+
+    @workflow.update
+    async def resolve_incident(self, resolution: IncidentResolution) -> dict[str, Any]:
+        """A supervisor retries the step of the open incident, skips its notification, or closes the application."""
+        workflow.logger.info("incident %s: %s", resolution.incident_id, resolution.action)
+        self._incidents.resolution = resolution
+        await workflow.wait_condition(
+            lambda: resolution.incident_id in self._incidents.settled or self._state.status in TERMINAL
+        )
+        return self.view()
+
+    @resolve_incident.validator
+    def _validate_resolve_incident(self, resolution: IncidentResolution) -> None:
+        self._refuse_if_closed()
+        refusal = self._incidents.refusal(resolution)
+        if refusal is not None:
+            raise refusal
 
     @workflow.signal
     def report_usage_change(self, report: UsageChangeReport) -> None:
@@ -455,7 +467,7 @@ class PermitApplicationWorkflow:
     async def _wait(
         self, condition: Callable[[], bool], timeout: timedelta | None = None, summary: str | None = None
     ) -> bool:
-        """Wait for `condition`; False on timeout; raises _Closed when withdrawn meanwhile."""
+        """Wait for `condition`; False on timeout; raises Closed when withdrawn meanwhile."""
         try:
             await workflow.wait_condition(
                 lambda: condition() or self._closing is not None, timeout=timeout, timeout_summary=summary
@@ -483,13 +495,17 @@ class PermitApplicationWorkflow:
     def _today(self) -> date:
         return cst_date(workflow.now())
 
+    async def _notify(self, step: str, text: str) -> None:
+        await self._incidents.notify(lambda: calls.send_sms(self._input, step, text))
+
+    async def _document(self, kind: str, data: dict[str, Any]) -> None:
+        await self._incidents.guard(lambda: calls.issue_document(self._state, kind, data))
+
+    async def _incident_changed(self) -> None:
+        """An incident opened or was resolved: the clerk's decision that led to it is answered with it."""
+        self._settle_decision()
+        await self._project()
+
     def _vehicle(self) -> VehicleRecord:
         assert self._state.vehicle is not None, "the ownership is verified first"
         return self._state.vehicle
-
-    def _refusal(self, err: ActivityError) -> _Closed:
-        cause = err.cause
-        if isinstance(cause, ApplicationError) and cause.type in errors.BUSINESS_REFUSALS:
-            reason = errors.REFUSAL_REASONS.get(cause.type or "", cause.message)
-            return _Closed(Status.REJECTED, reason, Actor.SYSTEM)
-        raise err

@@ -8,8 +8,16 @@ from dataclasses import dataclass
 
 from temporalio.exceptions import ActivityError
 
-from domain.statuses import Actor
+from domain.statuses import Actor, Status
 from workflows.calls import UsageChangeFailed
+
+
+class Closed(Exception):
+    """Raised inside the main path when the application ends without a permit: the saga compensates."""
+
+    def __init__(self, status: Status, reason: str, actor: str) -> None:
+        super().__init__(reason)
+        self.status, self.reason, self.actor = status, reason, actor
 
 
 @dataclass(eq=False)

@@ -13,6 +13,7 @@ INSURANCE_DUE = SearchAttributeKey.for_datetime("PermitInsuranceDueOn")
 DECISION_DUE = SearchAttributeKey.for_datetime("PermitDecisionDueOn")
 WARNING_LEVEL = SearchAttributeKey.for_keyword("PermitWarningLevel")
 PENDING_ACTOR = SearchAttributeKey.for_keyword("PermitPendingActor")
+INCIDENT = SearchAttributeKey.for_keyword("PermitIncident")  # the department of the open incident, or "none"
 
 ALL: tuple[SearchAttributeKey[Any], ...] = (
     STATUS,
@@ -22,6 +23,7 @@ ALL: tuple[SearchAttributeKey[Any], ...] = (
     DECISION_DUE,
     WARNING_LEVEL,
     PENDING_ACTOR,
+    INCIDENT,
 )
 
 CLI_TYPES = {"KEYWORD": "Keyword", "DATETIME": "Datetime"}

@@ -39,6 +39,8 @@ class ApplicationState:
     policy: Policy | None = None
     permit: dict[str, str] | None = None
     delivery_tracking: str | None = None
+    # The open incident (API.md, "Incidents"): incident_id, step, department, answer, opened_at.
+    incident: dict[str, str] | None = None
 
 
 # What an open application waits for, by status (awaiting_originals depends on the shipment).
@@ -58,6 +60,8 @@ def pending(state: ApplicationState) -> list[dict[str, Any]]:
     """What the application waits for, and from whom; nothing once it is closed."""
     if state.status in TERMINAL:
         return []
+    if state.incident is not None:
+        return [{"action": PendingAction.RESOLVE_INCIDENT.value, "actor": Actor.SUPERVISOR.value}]
     if state.status == Status.AWAITING_ORIGINALS:
         if state.originals_tracking:
             return [{"action": PendingAction.ORIGINALS_RECEIVED.value, "actor": Actor.TRANSPORT_CLERK.value}]
@@ -116,6 +120,7 @@ def view(state: ApplicationState) -> dict[str, Any]:
         "documents": list(state.documents),
         "timeline": list(state.timeline),
         "permit": dict(state.permit) if state.permit else None,
+        "incident": dict(state.incident) if state.incident else None,
     }
 
 
@@ -144,6 +149,7 @@ def search_attributes(state: ApplicationState) -> dict[SearchAttributeKey[Any], 
         sa.CHANNEL: state.input.channel,
         sa.WARNING_LEVEL: state.warning.value,
         sa.PENDING_ACTOR: waiting[0]["actor"] if waiting else "none",
+        sa.INCIDENT: state.incident["department"] if state.incident else "none",
     }
     if state.deadlines is not None:
         values[sa.INSURANCE_DUE] = end_of_day(state.deadlines.insurance.due_on)

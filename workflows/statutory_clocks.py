@@ -13,9 +13,10 @@ import functools
 from datetime import datetime
 
 from temporalio import workflow
+from temporalio.exceptions import ActivityError
 
 from domain.statuses import TERMINAL, Actor
-from workflows import calls, clocks, texts
+from workflows import calls, clocks, incidents, texts
 from workflows.state import ApplicationState, note
 from workflows.types import Deadlines
 
@@ -106,18 +107,31 @@ class StatutoryClocks:
             return
         self._reminders_handled.update(str(n) for n in due)
         text = texts.insurance_reminder(self.deadlines().insurance.due_on, due[0])
-        await calls.send_sms(state.input, f"reminder-{due[0]}", text)
-        note(state, workflow.now(), "insurance_reminder_sent", Actor.SYSTEM, working_days_left=due[0])
+        if await self._sms(f"reminder-{due[0]}", text):
+            note(state, workflow.now(), "insurance_reminder_sent", Actor.SYSTEM, working_days_left=due[0])
+
+    async def _sms(self, step: str, text: str) -> bool:
+        """A clock's SMS: a failure is recorded, never an incident (incidents.py) nor the clock's end."""
+        try:
+            await calls.send_sms(self._state.input, step, text)
+        except ActivityError as err:
+            note(self._state, workflow.now(), "sms_refused", Actor.SYSTEM, answer=incidents.answer(err))
+            return False
+        return True
 
     async def _recompute(self) -> None:
         state = self._state
         assert state.accepted_on is not None
         before = self.deadlines().insurance
-        self._apply(await calls.compute_deadlines(state.accepted_on, state.input.timing))
+        try:
+            self._apply(await calls.compute_deadlines(state.accepted_on, state.input.timing))
+        except ActivityError as err:  # the deadlines stay as they were, provisional, until the next load
+            workflow.logger.error("deadlines not recomputed: %s", incidents.answer(err))
+            return
         after = self.deadlines().insurance
         if (after.due_on, after.provisional) != (before.due_on, before.provisional) and state.policy is None:
             text = texts.sms(texts.Sms.DEADLINE_UPDATE, due_on=after.due_on)
-            await calls.send_sms(state.input, f"deadline-update-{after.due_on}", text)
+            await self._sms(f"deadline-update-{after.due_on}", text)
         details = {"insurance_due_on": after.due_on, "provisional": after.provisional}
         note(state, workflow.now(), "deadlines_recomputed", Actor.SYSTEM, **details)
         await self._project()

@@ -50,6 +50,7 @@ BASIS_WORKING_DAYS = "工作日计算"
 # Reasons of closings the system decides (a clerk's and the applicant's reasons are their own).
 REASON_USAGE_CHANGE_FAILED = "公安车管所未能变更车辆使用性质"
 REASON_NO_POLICY = "期限届满仍未查到承运人责任险保单"
+REASON_INCIDENT_CLOSED = "相关部门无法办理该申请"
 FINDINGS_SEPARATOR = "；"
 
 # What the courier carries.
@@ -59,6 +60,22 @@ CONTENTS_ORIGINALS_RETURNED = "机动车登记证书、机动车行驶证（原�
 # The one-time notice (一次性告知) of the missing material.
 MISSING_POLICY = "承运人责任险保单"
 CONSEQUENCE_NO_POLICY = "逾期未投保的，申请终止，车辆使用性质恢复为非营运，原件退回。"
+
+
+# The SMS gateway takes at most this many characters a message (sandbox/common.py's LongText).
+SMS_MAX_CHARS = 1000
+SMS_PART_PREFIX = "({n}/{count})"
+
+
+def sms_parts(text: str, limit: int = SMS_MAX_CHARS) -> list[str]:
+    """A text the gateway can take: as it is, or in numbered parts each within `limit` (the full text
+    stays in the view and the documents)."""
+    text = text.strip()
+    if len(text) <= limit:
+        return [text]
+    room = limit - len(SMS_PART_PREFIX.format(n=99, count=99))
+    chunks = [text[i : i + room] for i in range(0, len(text), room)]
+    return [SMS_PART_PREFIX.format(n=n, count=len(chunks)) + chunk for n, chunk in enumerate(chunks, start=1)]
 
 
 def sms(kind: Sms, **fields: object) -> str:

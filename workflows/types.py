@@ -49,6 +49,8 @@ class Timing:
     reminder_working_days: list[int] = field(default_factory=lambda: [5, 1])
     reminder_hour_cst: int = 9
     warning_working_days: int = 5
+    # How long a department (or the store) is retried before the step opens an incident instead.
+    give_up_after_s: float = 6 * 3600.0
     # Drills only: the insurance deadline this many seconds after acceptance (see config).
     insurance_deadline_s: float | None = None
 

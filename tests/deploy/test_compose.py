@@ -91,6 +91,6 @@ def test_search_attributes_match_the_local_run() -> None:
     command = " ".join(SERVICES["temporal-search-attributes"]["command"])
     local = temporal_args(Path("temporal.sqlite"), 7233, 8233, None)
     registered = [local[i + 1] for i, flag in enumerate(local) if flag == "--search-attribute"]
-    assert len(registered) == 7
+    assert len(registered) == 8
     for attribute in registered:
         assert attribute in command

@@ -17,6 +17,7 @@ from domain import errors
 from domain.calendar import WorkingDayCalendar, official_calendar
 from domain.eligibility import assess, load_policy
 from domain.statuses import USAGE_PRIVATE
+from workflows.texts import SMS_MAX_CHARS
 from workflows.types import (
     Applicant,
     AssessmentInput,
@@ -115,9 +116,17 @@ class FakeWorld:
     slow_projection_of: str | None = None
     # When given, the SMS gateway holds every message until this event is set.
     sms_gateway: asyncio.Event | None = None
+    # Activity name → the error type it answers every call with, for good (non-retryable), until removed.
+    refusals: dict[str, str] = field(default_factory=dict)
+    # The SMS gateway is down (retryable) until this is set False.
+    sms_unavailable: bool = False
 
     async def current_calendar(self) -> WorkingDayCalendar:
         return self.calendar
+
+    def refuse_if_told(self, name: str) -> None:
+        if name in self.refusals:
+            raise ApplicationError(f"{name} refused", type=self.refusals[name], non_retryable=True)
 
     def names(self) -> list[str]:
         return [name for name, _ in self.calls]
@@ -143,6 +152,7 @@ class FakeWorld:
         @activity.defn(name="verify_ownership")
         async def verify_ownership(query: VehicleQuery) -> VehicleRecord:
             world.calls.append(("verify_ownership", query))
+            world.refuse_if_told("verify_ownership")
             if world.ownership_failures > 0:
                 world.ownership_failures -= 1
                 raise ApplicationError("vehicle administration unavailable", type=errors.DEPARTMENT_UNAVAILABLE)
@@ -153,32 +163,38 @@ class FakeWorld:
         @activity.defn(name="fetch_invoice")
         async def fetch_invoice(query: VehicleQuery) -> Invoice:
             world.calls.append(("fetch_invoice", query))
+            world.refuse_if_told("fetch_invoice")
             return Invoice(invoice_no="INV-1", vin=VIN, amount_yuan=150000.0, issued_on="2025-05-20")
 
         @activity.defn(name="fetch_purchase_tax")
         async def fetch_purchase_tax(query: VehicleQuery) -> PurchaseTax:
             world.calls.append(("fetch_purchase_tax", query))
+            world.refuse_if_told("fetch_purchase_tax")
             return PurchaseTax(certificate_no="TAX-1", vin=VIN, paid_on="2025-05-25")
 
         @activity.defn(name="fetch_inspection_report")
         async def fetch_inspection_report(query: VehicleQuery) -> InspectionReport:
             world.calls.append(("fetch_inspection_report", query))
+            world.refuse_if_told("fetch_inspection_report")
             return InspectionReport(report_no="INS-1", vin=VIN, passed=True, valid_until="2099-01-01")
 
         @activity.defn(name="fetch_nev_range")
         async def fetch_nev_range(query: ModelQuery) -> NevRange:
             world.calls.append(("fetch_nev_range", query))
+            world.refuse_if_told("fetch_nev_range")
             return NevRange(model=query.model, range_km=420)
 
         @activity.defn(name="assess_eligibility")
         async def assess_eligibility(request: AssessmentInput) -> list:
             world.calls.append(("assess_eligibility", request))
+            world.refuse_if_told("assess_eligibility")
             return assess(request.facts, load_policy(), date.fromisoformat(request.on))
 
         @activity.defn(name="compute_deadlines")
         async def compute_deadlines(query: DeadlinesQuery) -> Deadlines:
             """The real computation on `world.calendar`, or calendar days when `deadline_days` is set."""
             world.calls.append(("compute_deadlines", query))
+            world.refuse_if_told("compute_deadlines")
             if world.deadline_days is None:
                 return await PermitActivities(None, None, world.current_calendar).compute_deadlines(query)  # type: ignore[arg-type]
             # As on the real calendar, no statutory timer falls on the insurance deadline's instant: the
@@ -203,8 +219,17 @@ class FakeWorld:
         @activity.defn(name="send_sms")
         async def send_sms(request: SmsRequest) -> str:
             world.calls.append(("send_sms", request))
+            world.refuse_if_told("send_sms")
             if world.sms_gateway is not None:
                 await world.sms_gateway.wait()
+            if world.sms_unavailable:
+                raise ApplicationError("SMS gateway answered HTTP 503", type=errors.DEPARTMENT_UNAVAILABLE)
+            if len(request.text) > SMS_MAX_CHARS:  # as the sandbox's gateway (its 422)
+                raise ApplicationError(
+                    "SMS gateway rejected the text message with HTTP 422",
+                    type=errors.DEPARTMENT_REJECTED_REQUEST,
+                    non_retryable=True,
+                )
             if all(s.idempotency_key != request.idempotency_key for s in world.sms):
                 world.sms.append(request)
             return request.idempotency_key
@@ -212,12 +237,14 @@ class FakeWorld:
         @activity.defn(name="issue_document")
         async def issue_document(request: DocumentRequest) -> str:
             world.calls.append(("issue_document", request))
+            world.refuse_if_told("issue_document")
             world.documents[request.key] = request
             return str(uuid.uuid5(uuid.NAMESPACE_URL, request.key))
 
         @activity.defn(name="request_usage_change")
         async def request_usage_change(request: UsageChangeRequest) -> UsageChangeJob:
             world.calls.append(("request_usage_change", request))
+            world.refuse_if_told("request_usage_change")
             refusal = world.reversal_refusal if request.target_nature == USAGE_PRIVATE else world.usage_change_refusal
             if refusal:
                 raise ApplicationError("the vehicle administration refused", type=refusal, non_retryable=True)
@@ -241,17 +268,20 @@ class FakeWorld:
         async def get_usage_change(query: JobQuery) -> UsageChangeJob:
             """The vehicle administration has finished any job by the time it is polled."""
             world.calls.append(("get_usage_change", query))
+            world.refuse_if_told("get_usage_change")
             world.complete_jobs()
             return world.jobs[query.job_id]
 
         @activity.defn(name="find_policy")
         async def find_policy(query: VehicleQuery) -> Policy | None:
             world.calls.append(("find_policy", query))
+            world.refuse_if_told("find_policy")
             return world.policy
 
         @activity.defn(name="allocate_permit")
         async def allocate_permit(request: PermitRequest) -> PermitAnswer:
             world.calls.append(("allocate_permit", request))
+            world.refuse_if_told("allocate_permit")
             number = world.permit_numbers.setdefault(
                 request.application_id, f"3303002026{len(world.permit_numbers) + 1:06d}"
             )
@@ -260,6 +290,7 @@ class FakeWorld:
         @activity.defn(name="create_shipment")
         async def create_shipment(request: ShipmentRequest) -> Shipment:
             world.calls.append(("create_shipment", request))
+            world.refuse_if_told("create_shipment")
             world.shipments.setdefault(request.idempotency_key, request)
             tracking_number = f"SF-{request.idempotency_key[-8:]}"
             if world.courier_calls_back_first:  # the callback overtakes this answer
@@ -270,10 +301,12 @@ class FakeWorld:
         @activity.defn(name="get_shipment")
         async def get_shipment(query: TrackingQuery) -> Shipment:
             world.calls.append(("get_shipment", query))
+            world.refuse_if_told("get_shipment")
             return Shipment(tracking_number=query.tracking_number, reference="", status="delivered")
 
         @activity.defn(name="project")
         async def project(request: ProjectionRequest) -> None:
+            world.refuse_if_told("project")
             world.projections.append(request)
             if request.view["status"] == world.slow_projection_of and activity.info().attempt <= 2:
                 await asyncio.sleep(4.5)  # under the local activity's 5-second timeout

@@ -6,17 +6,28 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
-from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
+from temporalio.client import WorkflowExecutionStatus, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from domain import errors
+from domain.statuses import TERMINAL
 from tests.support_settings import settings_for_tests
 from tests.support_temporal import BIN, register_search_attributes
 from tests.workflows.fakes import FakeWorld, application_input
 from workers.temporal import data_converter
 from workflows.permit_application import PermitApplicationWorkflow
-from workflows.types import Decision, OriginalsShipment, PermitApplicationInput, UsageChangeReport
+from workflows.types import (
+    Decision,
+    IncidentResolution,
+    OriginalsShipment,
+    PermitApplicationInput,
+    Timing,
+    UsageChangeReport,
+)
 
 # Workers running in the background, kept so that none is collected while it runs.
 _RUNNING: set[asyncio.Future[None]] = set()
@@ -42,6 +53,7 @@ class Run:
         self.seen: list[str] = []
         self.task_queue = ""
         self.workers: list[Worker] = []
+        self.timing = Timing()
 
     async def view(self) -> dict:
         return await self.handle.query(PermitApplicationWorkflow.view)
@@ -89,6 +101,64 @@ class Run:
         await self.complete_usage_change()
         await self.reach(until, step=step)
 
+    async def incident(self, timeout: float = 15) -> dict:
+        """Poll the query until an incident is open; its view."""
+        loop = asyncio.get_running_loop()
+        end = loop.time() + timeout
+        while True:
+            view = await self.view()
+            if view["incident"] is not None:
+                return view
+            if loop.time() > end:
+                raise AssertionError(f"no incident opened; at {view['status']}/{view['step']}")
+            await asyncio.sleep(0.05)
+
+    async def resolve(self, incident_id: str, action: str, reason: str = "") -> dict:
+        resolution = IncidentResolution(incident_id, action, "supervisor", reason)
+        return await self.handle.execute_update(PermitApplicationWorkflow.resolve_incident, resolution)
+
+    async def steer(self, *, stop_at_incident: bool = True, timeout: float = 60) -> dict:
+        """Take each step the applicant, a clerk and the departments would take, until the application is
+        closed or (with `stop_at_incident`) an incident opens: its view then. Departments answer by polling."""
+        loop = asyncio.get_running_loop()
+        end = loop.time() + timeout
+        while True:
+            view = await self.view()
+            if view["status"] in TERMINAL_VALUES or (view["incident"] and stop_at_incident):
+                return view
+            if loop.time() > end:
+                raise AssertionError(f"never closed; at {view['status']}/{view['step']}, incident {view['incident']}")
+            action = view["pending"][0]["action"] if view["pending"] else None
+            try:
+                await self._take(action, view["step"])
+            except WorkflowUpdateFailedError as err:  # the application moved on since the view was read
+                if not (isinstance(err.cause, ApplicationError) and err.cause.type == errors.NOT_AWAITING_THIS_STEP):
+                    raise
+
+    async def _take(self, action: str | None, step: str | None) -> None:
+        """What the one the application waits for does about `action`; time passes for the departments."""
+        timing = self.timing
+        if action in STEPS and step == action:
+            decision = Decision(action, "approve", "transport_clerk")
+            await self.handle.execute_update(PermitApplicationWorkflow.decide, decision)
+        elif action == "ship_originals":
+            shipment = OriginalsShipment("SF1234567")
+            await self.handle.execute_update(PermitApplicationWorkflow.report_originals_shipment, shipment)
+        elif action == "change_usage_nature":
+            await self.env.sleep(timedelta(seconds=timing.usage_change_poll_s + 1))
+        elif action == "buy_carrier_liability_insurance":
+            if self.world.policy is None:
+                self.world.buy_policy(await self.env.get_current_time())
+            await self.handle.execute_update(PermitApplicationWorkflow.check_insurance)
+        elif action == "deliver_documents":
+            await self.env.sleep(timedelta(seconds=timing.delivery_poll_s + 1))
+        else:
+            await asyncio.sleep(0.05)
+
+
+STEPS = {"preliminary_review", "originals_received", "final_review"}
+TERMINAL_VALUES = {status.value for status in TERMINAL}
+
 
 def new_worker(env: WorkflowEnvironment, world: FakeWorld, task_queue: str, *, cached: bool = True) -> Worker:
     """A worker for one test; `cached=False` replays the whole history at every task, as after a restart."""
@@ -135,7 +205,7 @@ async def starting(env: WorkflowEnvironment) -> AsyncIterator[Starter]:
             PermitApplicationWorkflow.run, wf_input, id=f"permit-{wf_input.application_id}", task_queue=task_queue
         )
         run = Run(env, world, handle)
-        run.task_queue, run.workers = task_queue, [worker]
+        run.task_queue, run.workers, run.timing = task_queue, [worker], wf_input.timing
         runs.append(run)
         return run
 

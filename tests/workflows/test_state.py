@@ -32,6 +32,7 @@ VIEW_KEYS = {
     "documents",
     "timeline",
     "permit",
+    "incident",
 }
 
 
@@ -118,6 +119,22 @@ def test_search_attributes_carry_the_due_instants_once_accepted() -> None:
         "applicant",
         "none",
     )
+
+
+def test_an_open_incident_waits_for_a_supervisor_and_names_its_department() -> None:
+    incident = {
+        "incident_id": "i-1",
+        "step": "find_policy",
+        "department": "insurance",
+        "answer": "DepartmentRejectedRequest: insurance platform rejected the query with HTTP 400",
+        "opened_at": "2027-12-20T01:00:00+00:00",
+    }
+    open_incident = accepted(incident=incident)
+    assert view(open_incident)["incident"] == incident
+    assert view(open_incident)["status"] == "awaiting_insurance"
+    assert pending(open_incident) == [{"action": "resolve_incident", "actor": "supervisor"}]
+    assert search_attributes(open_incident)[sa.INCIDENT] == "insurance"
+    assert (view(accepted())["incident"], search_attributes(accepted())[sa.INCIDENT]) == (None, "none")
 
 
 def test_no_personal_data_reaches_the_web_ui() -> None:

@@ -55,3 +55,18 @@ def test_documents_show_the_plate_and_owner_masked() -> None:
     assert permit == {"number": "3303002026000001", "plate": "浙C1***5", "owner": "张*"}
     assert texts.vehicle_change_contact_form("浙C12345")["plate"] == "浙C1***5"
     assert texts.usage_nature_feedback_form("浙C12345", None)["driving_license_no"] == ""
+
+
+def test_a_text_within_the_gateway_limit_is_one_part() -> None:
+    assert texts.sms_parts(" 短信 ") == ["短信"]
+    assert texts.sms_parts("字" * texts.SMS_MAX_CHARS) == ["字" * texts.SMS_MAX_CHARS]
+
+
+def test_a_text_over_the_gateway_limit_is_split_into_numbered_parts_that_keep_every_character() -> None:
+    text = texts.supplement_request([f"{n:02d}" + "补" * 98 for n in range(20)], "")
+    parts = texts.sms_parts(text)
+    assert len(text) > texts.SMS_MAX_CHARS
+    assert len(parts) == 3
+    assert all(len(part) <= texts.SMS_MAX_CHARS for part in parts)
+    assert [part[:5] for part in parts] == ["(1/3)", "(2/3)", "(3/3)"]
+    assert "".join(part[5:] for part in parts) == text
