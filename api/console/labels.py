@@ -138,7 +138,7 @@ INCIDENT_STEPS: Final[dict[str, str]] = {
 }
 INCIDENT_ACTIONS: Final[dict[str, str]] = {
     IncidentAction.RETRY: "重试该环节",
-    IncidentAction.SKIP: "跳过该通知（仅限短信通知）",
+    IncidentAction.SKIP: "跳过该通知",
     IncidentAction.CLOSE: "终止申请（全部回退）",
 }
 

@@ -14,6 +14,7 @@ from api.console import labels, session
 from api.errors import ApiError
 from domain.calendar import CST
 from domain.districts import CITY_CODE, CITY_NAME, DISTRICTS
+from workflows.incidents import NOTIFICATIONS
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
@@ -30,7 +31,13 @@ def _cst(value: datetime | str | None) -> str:
 
 
 templates.env.filters["cst"] = _cst
-templates.env.globals.update(labels=labels, districts=DISTRICTS, city_code=CITY_CODE, city_name=CITY_NAME)
+templates.env.globals.update(
+    labels=labels,
+    districts=DISTRICTS,
+    city_code=CITY_CODE,
+    city_name=CITY_NAME,
+    skippable_steps=NOTIFICATIONS,  # an incident's `skip` is offered for these steps only
+)
 
 
 def _seed(request: Request) -> str:

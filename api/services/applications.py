@@ -277,7 +277,7 @@ async def resolve_incident(
         request_id=structlog.contextvars.get_contextvars().get("request_id", ""),
     )
     action = f"incident.{body.action.value}"
-    update = "resolve_incident"  # PermitApplicationWorkflow.resolve_incident
+    update = PermitApplicationWorkflow.resolve_incident
     detail = {"incident_id": incident_id, "reason": body.reason}
     return await _act(resources, principal, row, action, update, resolution, source_ip=source_ip, **detail)
 

@@ -6,11 +6,11 @@ import asyncpg
 import structlog
 from prometheus_client import Gauge
 
-from adapters.departments import Departments
 from api.auth import Principal
 from api.resources import Resources
 from api.services.inbox import visible_districts
 from store.incidents import Incident, IncidentQuery
+from workflows import incidents as workflow_incidents
 
 log = structlog.get_logger(__name__)
 
@@ -18,7 +18,7 @@ OPEN_INCIDENTS = Gauge(
     "permit_incidents_open", "Incidents waiting for a supervisor, by the department that refused", ["department"]
 )
 # Every department is reported, 0 when it has no incident open, so an alert never sees a missing series.
-DEPARTMENTS = tuple(name for name in Departments.__dataclass_fields__ if not name.startswith("_"))
+DEPARTMENTS = frozenset({*workflow_incidents.DEPARTMENTS.values(), workflow_incidents.STORE})
 
 
 async def list_incidents(
