@@ -112,9 +112,11 @@ async def overdue_projection(stack: Stack, district: str = "330382", **changes: 
 INCIDENT_ANSWER = "department_rejected_request: 422 injected_refusal"
 
 
-async def incident_projection(stack: Stack, district: str = "330382") -> tuple[str, str]:
-    """An application in an incident at the vehicle administration, as the workflow projects it
-    (no workflow behind it): its id and the incident's."""
+async def incident_projection(
+    stack: Stack, district: str = "330382", step: str = "verify_ownership", department: str = "vehicle_admin"
+) -> tuple[str, str]:
+    """An application in an incident (by default at the vehicle administration's ownership check), as
+    the workflow projects it (no workflow behind it): its id and the incident's."""
     incident_id = str(uuid.uuid4())
     application_id = await overdue_projection(
         stack,
@@ -124,8 +126,8 @@ async def incident_projection(stack: Stack, district: str = "330382") -> tuple[s
         pending=[{"action": "resolve_incident", "actor": "supervisor"}],
         incident={
             "incident_id": incident_id,
-            "step": "verify_ownership",
-            "department": "vehicle_admin",
+            "step": step,
+            "department": department,
             "answer": INCIDENT_ANSWER,
             "opened_at": "2026-09-26T02:00:00+00:00",
         },
