@@ -19,7 +19,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 # Passed through: the sandbox would otherwise import (and, without bytecode on disk, compile) these
 # modules again for every workflow instance it creates. All are free of state and side effects.
@@ -226,6 +226,7 @@ class PermitApplicationWorkflow:
                 functools.partial(self._insurance_news, requested, self._clocks.changes),
                 timeout=min(remaining, timedelta(seconds=self._input.timing.insurance_poll_s)),
                 summary=f"insurance deadline {deadline.isoformat()} or the next policy query",
+                expires=False,
             )
             if workflow.now() >= self._clocks.insurance_deadline():
                 continue  # the last check, at the deadline, is made above
@@ -465,18 +466,58 @@ class PermitApplicationWorkflow:
             await self._project()
 
     async def _wait(
-        self, condition: Callable[[], bool], timeout: timedelta | None = None, summary: str | None = None
+        self,
+        condition: Callable[[], bool],
+        timeout: timedelta | None = None,
+        summary: str | None = None,
+        *,
+        expires: bool = True,
     ) -> bool:
-        """Wait for `condition`; False on timeout; raises Closed when withdrawn meanwhile."""
+        """Wait for `condition`; False on timeout; raises Closed when withdrawn meanwhile and, from acceptance
+        until the policy is found (unless `expires` is False: the insurance step keeps its own deadline),
+        when the insurance deadline passes without a policy."""
+        while True:
+            deadline, changes = self._clocks.insurance_due(), self._clocks.changes
+            left = None if deadline is None else max(deadline - workflow.now(), timedelta(0))
+            at_deadline = expires and left is not None and (timeout is None or left < timeout)
+            try:
+                await workflow.wait_condition(
+                    functools.partial(self._woken, condition, changes),
+                    timeout=left if at_deadline else timeout,
+                    timeout_summary=f"insurance deadline {deadline.isoformat()}"
+                    if at_deadline and deadline
+                    else summary,
+                )
+            except TimeoutError:
+                if not at_deadline:
+                    return False
+                await self._at_insurance_deadline()
+                if timeout is not None:
+                    return False  # a poll: made early
+                continue
+            finally:
+                self._check_closing()
+            if condition():
+                return True
+
+    def _woken(self, condition: Callable[[], bool], deadline_changes: int) -> bool:
+        return condition() or self._closing is not None or self._clocks.changes != deadline_changes
+
+    async def _at_insurance_deadline(self) -> None:
+        """The deadline passed outside the insurance step: a last policy query, else the application expires.
+        An insurer that cannot answer by then confirms no policy (the one-time notice's promise)."""
+        deadline = self._clocks.insurance_due()
+        if deadline is None or workflow.now() < deadline:
+            return  # the policy was found, or the deadline moved
+        query = VehicleQuery(vin=self._input.vehicle.vin, plate=self._input.vehicle.plate)
         try:
-            await workflow.wait_condition(
-                lambda: condition() or self._closing is not None, timeout=timeout, timeout_summary=summary
-            )
-        except TimeoutError:
-            return False
-        finally:
-            self._check_closing()
-        return True
+            policy = await calls.department(PermitActivities.find_policy, query, self._input.timing)
+        except ActivityError:
+            policy = None
+        if policy is not None and department_instant(policy.bought_at) < deadline:
+            self._state.policy = policy
+            return
+        raise Closed(Status.EXPIRED, texts.REASON_NO_POLICY, Actor.SYSTEM)
 
     def _check_closing(self) -> None:
         if self._closing is not None:

@@ -53,6 +53,14 @@ class StatutoryClocks:
         assert self._state.accepted_at is not None
         return clocks.insurance_deadline(self.deadlines(), self._state.input.timing, self._state.accepted_at)
 
+    def insurance_due(self) -> datetime | None:
+        """The insurance deadline while it holds: from acceptance until the policy is found (or the
+        licensing decided, or the application closed); None otherwise."""
+        state = self._state
+        if state.deadlines is None or state.policy is not None or self._stopped():
+            return None
+        return self.insurance_deadline()
+
     def refresh_warning(self) -> bool:
         """Set the decision's warning for now; True when it changed."""
         state = self._state

@@ -99,6 +99,8 @@ class FakeWorld:
     # or refuses the reversal (back to 非营运) with this error type.
     usage_change_refusal: str | None = None
     usage_change_fails: bool = False
+    # The vehicle administration leaves the change to ride-hailing pending (a reversal still completes).
+    usage_change_pending: bool = False
     reversal_refusal: str | None = None
     policy: Policy | None = None
     deadline_days: int | None = None
@@ -269,7 +271,8 @@ class FakeWorld:
             """The vehicle administration has finished any job by the time it is polled."""
             world.calls.append(("get_usage_change", query))
             world.refuse_if_told("get_usage_change")
-            world.complete_jobs()
+            if not (world.usage_change_pending and world.jobs[query.job_id].target_nature != USAGE_PRIVATE):
+                world.complete_jobs()
             return world.jobs[query.job_id]
 
         @activity.defn(name="find_policy")
