@@ -9,16 +9,19 @@ store's and Temporal's records.
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
+from typing import Any
 
 import pytest
 
-from drills.chaos import Drill, run_drill
+from drills.chaos import run_drill
+from drills.chaos_monkey import Drill
 from drills.chaos_verdict import STEERS, Case, Records, Report, judge
 
 pytestmark = pytest.mark.timeout(400)
 
 
-async def test_a_small_drill_ends_every_application_as_steered(tmp_path) -> None:
+async def test_a_small_drill_ends_every_application_as_steered(tmp_path: Path) -> None:
     drill = Drill(
         applications=len(STEERS),
         worker_kills=1,
@@ -91,7 +94,7 @@ def test_the_judge_counts_doubles_losses_and_missing_audit() -> None:
     assert any("audit missing ['application.withdraw']" in problem for problem in report.problems)
 
 
-def _records(statuses: dict[str, str], **kwargs) -> Records:
+def _records(statuses: dict[str, str], **kwargs: Any) -> Records:
     return Records(
         statuses=statuses,
         permits=Counter(),
