@@ -253,6 +253,7 @@ async def usage_change_done(
     first, polling as fall-back. A job that failed raises UsageChangeFailed. `wait` waits for the
     callback (the workflow's own wait stops for a closing)."""
     job_id, poll = job.job_id, timedelta(seconds=timing.usage_change_poll_s)
+    cap = max(poll, timedelta(seconds=timing.poll_max_s))
     while job.status != UsageChangeState.COMPLETED:
         if job.status == UsageChangeState.FAILED:
             raise UsageChangeFailed(job.target_nature)
@@ -266,17 +267,20 @@ async def usage_change_done(
                 del reports[job_id]
         else:
             job = await department(PermitActivities.get_usage_change, JobQuery(job_id), timing)
+            poll = min(poll * 2, cap)  # a job pending for weeks: a poll an hour at most
     return job
 
 
 async def shipment_delivered(tracking_number: str, delivered: set[str], timing: Timing) -> None:
     """Wait until the courier delivers: its callback (into `delivered`) first, polling as fall-back."""
     poll = timedelta(seconds=timing.delivery_poll_s)
+    cap = max(poll, timedelta(seconds=timing.poll_max_s))
     while tracking_number not in delivered:
         if not await wait_for(lambda: tracking_number in delivered, poll, "courier callback, else poll the shipment"):
             shipment = await department(PermitActivities.get_shipment, TrackingQuery(tracking_number), timing)
             if shipment.status == ShipmentState.DELIVERED:
                 delivered.add(tracking_number)
+            poll = min(poll * 2, cap)
 
 
 class Projector:

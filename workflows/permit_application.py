@@ -83,6 +83,7 @@ class PermitApplicationWorkflow:
         self._usage_reports: dict[str, UsageChangeReport] = {}
         self._insurance_checks_requested = 0
         self._insurance_checks_done = 0
+        self._policy_queried_at: datetime | None = None
         self._delivered: set[str] = set()  # tracking numbers, reported by callback (even before `ship` answers)
 
     # ------------------------------------------------------------------ run
@@ -239,7 +240,9 @@ class PermitApplicationWorkflow:
         return self._insurance_checks_requested > requested or self._clocks.changes > deadline_changes
 
     async def _query_policy(self, query: VehicleQuery, before: datetime) -> None:
+        """One platform query answers every check requested so far (coalesced)."""
         requested = self._insurance_checks_requested
+        self._policy_queried_at = workflow.now()
         timing = self._input.timing
         policy = await self._incidents.guard(lambda: calls.department(PermitActivities.find_policy, query, timing))
         if policy is not None and department_instant(policy.bought_at) < before:
@@ -358,7 +361,11 @@ class PermitApplicationWorkflow:
 
     @workflow.update
     async def check_insurance(self) -> dict[str, Any]:
-        """The applicant says "I have insured": query the insurance platform now."""
+        """The applicant says "I have insured": query the insurance platform now, or answer at once when it
+        was queried within the window (a few minutes): updates are not an application's unbounded history."""
+        window = timedelta(seconds=self._input.timing.insurance_check_window_s)
+        if self._policy_queried_at is not None and workflow.now() - self._policy_queried_at < window:
+            return self.view()
         self._insurance_checks_requested += 1
         ticket = self._insurance_checks_requested
         await workflow.wait_condition(

@@ -44,6 +44,10 @@ class Timing:
     usage_change_poll_s: float = 60.0
     insurance_poll_s: float = 6 * 3600.0
     delivery_poll_s: float = 3600.0
+    # Each poll that finds nothing doubles the wait before the next, up to this.
+    poll_max_s: float = 3600.0
+    # The applicant's "I have insured" queries the platform at most once in this window.
+    insurance_check_window_s: float = 300.0
     insurance_working_days: int = 15
     decision_working_days: int = 20
     reminder_working_days: list[int] = field(default_factory=lambda: [5, 1])
