@@ -5,6 +5,9 @@ The workflow is the source of truth for the application's state. Clerks decide
 through updates (validated before they reach history), departments report through
 signals, and the view is a query. Every ending without a permit after the vehicle
 administration was asked to change the usage nature reverts it and returns the originals.
+No department's answer fails the execution: it closes the application or opens an incident
+(incidents.py) that a supervisor resolves; the insurance deadline holds at every wait from
+acceptance until the policy is found (`_wait`).
 
 Beside it: the state and its view (state.py), the activities as the workflow calls them
 (calls.py), the statutory clocks (statutory_clocks.py, their arithmetic in clocks.py), what the
@@ -19,7 +22,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ApplicationError
 
 # Passed through: the sandbox would otherwise import (and, without bytecode on disk, compile) these
 # modules again for every workflow instance it creates. All are free of state and side effects.
@@ -511,20 +514,8 @@ class PermitApplicationWorkflow:
         return condition() or self._closing is not None or self._clocks.changes != deadline_changes
 
     async def _at_insurance_deadline(self) -> None:
-        """The deadline passed outside the insurance step: a last policy query, else the application expires.
-        An insurer that cannot answer by then confirms no policy (the one-time notice's promise)."""
-        deadline = self._clocks.insurance_due()
-        if deadline is None or workflow.now() < deadline:
-            return  # the policy was found, or the deadline moved
-        query = VehicleQuery(vin=self._input.vehicle.vin, plate=self._input.vehicle.plate)
-        try:
-            policy = await calls.department(PermitActivities.find_policy, query, self._input.timing)
-        except ActivityError:
-            policy = None
-        if policy is not None and department_instant(policy.bought_at) < deadline:
-            self._state.policy = policy
-            return
-        raise Closed(Status.EXPIRED, texts.REASON_NO_POLICY, Actor.SYSTEM)
+        if await self._clocks.expired_without_policy():
+            raise Closed(Status.EXPIRED, texts.REASON_NO_POLICY, Actor.SYSTEM)
 
     def _check_closing(self) -> None:
         if self._closing is not None:

@@ -15,10 +15,11 @@ from datetime import datetime
 from temporalio import workflow
 from temporalio.exceptions import ActivityError
 
+from activities.permit import PermitActivities
 from domain.statuses import TERMINAL, Actor
 from workflows import calls, clocks, incidents, texts
 from workflows.state import ApplicationState, note
-from workflows.types import Deadlines
+from workflows.types import Deadlines, VehicleQuery
 
 
 class StatutoryClocks:
@@ -60,6 +61,23 @@ class StatutoryClocks:
         if state.deadlines is None or state.policy is not None or self._stopped():
             return None
         return self.insurance_deadline()
+
+    async def expired_without_policy(self) -> bool:
+        """At the insurance deadline outside the insurance step: a last policy query; True when none was
+        bought before the deadline. An insurer that cannot answer by then confirms no policy (as the
+        one-time notice promises: not insured by the due date, the application ends)."""
+        deadline, input = self.insurance_due(), self._state.input
+        if deadline is None or workflow.now() < deadline:
+            return False  # the policy was found, or the deadline moved
+        query = VehicleQuery(vin=input.vehicle.vin, plate=input.vehicle.plate)
+        try:
+            policy = await calls.department(PermitActivities.find_policy, query, input.timing)
+        except ActivityError:
+            return True
+        if policy is None or clocks.department_instant(policy.bought_at) >= deadline:
+            return True
+        self._state.policy = policy
+        return False
 
     def refresh_warning(self) -> bool:
         """Set the decision's warning for now; True when it changed."""
