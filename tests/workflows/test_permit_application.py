@@ -56,6 +56,7 @@ JOURNEYS = {
     "insurance_callback_during_entry",
     "early_delivery_report",
     "decisions_projected",
+    "incident_retried",
 }
 
 
@@ -290,6 +291,15 @@ async def test_online_happy_path_to_completed(start) -> None:
     assert not any(r.target_nature == "非营运" for _, r in run.world.calls if _ == "request_usage_change")
     assert run.world.projections[-1].view["status"] == "completed"
     await replay(run.handle, "online_completed")
+
+
+async def test_an_incident_retried_by_a_supervisor_replays(start) -> None:
+    run = await start(FakeWorld(refusals={"request_usage_change": errors.DEPARTMENT_REJECTED_REQUEST}))
+    view = await run.steer()
+    run.world.refusals.clear()
+    await run.resolve(view["incident"]["incident_id"], "retry", "车管所已恢复")
+    assert (await run.steer(stop_at_incident=False))["status"] == "completed"
+    await replay(run.handle, "incident_retried")
 
 
 async def test_window_channel_skips_originals_and_pickup_completes(start) -> None:
