@@ -6,7 +6,7 @@ Every activity failure of the main path that is not retried ends in one of two p
 - anything else (a department's 4xx, `DEPARTMENT_REJECTED_REQUEST`; an error type nobody knows; a call
   still failing when `Timing.give_up_after_s` has passed) opens an incident at that step. The status stays,
   the statutory clocks keep running, and a supervisor's `resolve_incident` retries the step or closes
-  the application rejected with full compensation.
+  the application rejected with full compensation (not once the permit is issued: then only a retry).
 
 Notifications never stop the process on a refusal: the gateway's 4xx for an SMS is recorded in the
 timeline (`sms_refused`) and the process goes on; texts too long for the gateway are split beforehand
@@ -169,6 +169,10 @@ class Incidents:
             return ApplicationError(f"no open incident {resolution.incident_id}", type=errors.INCIDENT_NOT_OPEN)
         if resolution.action not in set(IncidentAction):
             return ApplicationError(f"{resolution.action} is not a resolution", type=errors.RESOLUTION_NOT_POSSIBLE)
+        if resolution.action == IncidentAction.CLOSE and self._state.permit is not None:
+            return ApplicationError(
+                "the permit has been issued: the step can only be retried", type=errors.RESOLUTION_NOT_POSSIBLE
+            )
         if resolution.action == IncidentAction.SKIP and incident["step"] not in NOTIFICATIONS:
             return ApplicationError(
                 f"{incident['step']} is not a notification: it cannot be skipped",

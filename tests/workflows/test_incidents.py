@@ -95,7 +95,6 @@ async def test_a_step_refused_for_good_opens_an_incident_that_a_retry_resolves(s
         ("request_usage_change", ["originals_returned"]),
         ("find_policy", ["usage_nature_reverted", "originals_returned"]),
         ("allocate_permit", ["usage_nature_reverted", "originals_returned"]),
-        ("create_shipment", ["usage_nature_reverted", "originals_returned"]),
     ],
 )
 async def test_closing_an_incident_rejects_the_application_with_full_compensation(
@@ -114,6 +113,15 @@ async def test_closing_an_incident_rejects_the_application_with_full_compensatio
     assert "compensation_failed" not in done
     assert any(r.kind == "termination_notice" for r in run.world.documents.values())
     assert any("部门无法办理" in s.text for s in run.world.sms if s.idempotency_key.endswith("sms:closed"))
+
+
+async def test_an_issued_permit_is_not_closed_by_an_incident_only_retried(start: Starter) -> None:
+    run, view = await refused(start, "create_shipment")
+    with pytest.raises(WorkflowUpdateFailedError) as refusal:
+        await run.resolve(view["incident"]["incident_id"], "close")
+    assert isinstance(refusal.value.cause, ApplicationError)
+    assert refusal.value.cause.type == errors.RESOLUTION_NOT_POSSIBLE
+    assert (await run.view())["incident"] == view["incident"]
 
 
 async def test_a_clerk_decision_whose_step_fails_is_answered_with_the_incident(start: Starter) -> None:
