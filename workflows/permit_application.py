@@ -7,33 +7,30 @@ signals, and the view is a query. Every ending without a permit after the vehicl
 administration was asked to change the usage nature reverts it and returns the originals.
 No department's answer fails the execution: it closes the application or opens an incident
 (incidents.py) that a supervisor resolves; the insurance deadline holds at every wait from
-acceptance until the policy is found (`_wait`).
+acceptance until the policy is found (waits.py).
 
 Beside it: the state and its view (state.py), the activities as the workflow calls them
-(calls.py), the statutory clocks (statutory_clocks.py, their arithmetic in clocks.py), what the
-applicant reads (texts.py), and every type that crosses the data converter (types.py).
+(calls.py), the statutory clocks (statutory_clocks.py, their arithmetic in clocks.py), the
+insurance step and its coalesced checks (insurance.py), the undos of the saga (saga.py, undos.py),
+the validators' rules (refusals.py), what the applicant reads (texts.py), and every type that
+crosses the data converter (types.py).
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import date
 from typing import Any
 
 from temporalio import workflow
-from temporalio.exceptions import ApplicationError
 
 # Passed through: the sandbox would otherwise import (and, without bytecode on disk, compile) these
 # modules again for every workflow instance it creates. All are free of state and side effects.
 with workflow.unsafe.imports_passed_through():
     from activities.permit import PermitActivities
-    from domain import errors
     from domain.calendar import cst_date
     from domain.statuses import (
-        STEP_OUTCOMES,
         TERMINAL,
-        USAGE_PRIVATE,
         USAGE_RIDE_HAILING,
         Actor,
         Channel,
@@ -43,9 +40,9 @@ with workflow.unsafe.imports_passed_through():
         Status,
         Step,
     )
-    from workflows import calls, texts
-    from workflows.clocks import department_instant
+    from workflows import calls, refusals, texts, undos
     from workflows.incidents import Incidents
+    from workflows.insurance import InsuranceChecks
     from workflows.saga import Closed, Saga
     from workflows.state import ApplicationState, note, view
     from workflows.statutory_clocks import StatutoryClocks
@@ -64,6 +61,7 @@ with workflow.unsafe.imports_passed_through():
         VehicleRecord,
         Withdrawal,
     )
+    from workflows.waits import Waits
 
 
 @workflow.defn
@@ -74,19 +72,18 @@ class PermitApplicationWorkflow:
         self._state = ApplicationState(input=input, materials=dict(input.materials))
         self._project = calls.Projector(self._state)
         self._clocks = StatutoryClocks(self._state, self._project)
-        self._closing: Closed | None = None
+        self._waits = Waits(self._clocks)
+        self._wait = self._waits.wait
         self._saga = Saga(failed=self._compensation_failed)
         self._incidents = Incidents(self._state, self._wait, self._incident_changed)
+        self._insurance_checks = InsuranceChecks(self._state, self._clocks, self._incidents, self._wait)
         # Human steps.
         self._decision: Decision | None = None
         self._decisions_taken = 0
         self._decisions_settled = 0
         self._supplements: Supplements | None = None
-        # Departments' callbacks and the applicant's checks.
+        # Departments' callbacks.
         self._usage_reports: dict[str, UsageChangeReport] = {}
-        self._insurance_checks_requested = 0
-        self._insurance_checks_done = 0
-        self._policy_queried_at: datetime | None = None
         self._delivered: set[str] = set()  # tracking numbers, reported by callback (even before `ship` answers)
 
     # ------------------------------------------------------------------ run
@@ -189,7 +186,7 @@ class PermitApplicationWorkflow:
         self._state.step = Step.ORIGINALS_RECEIVED
         await self._project()
         decision = await self._await_decision()
-        self._saga.add("originals_return", Actor.SYSTEM, self._return_originals)
+        self._saga.add("originals_return", Actor.SYSTEM, functools.partial(undos.return_originals, self._state))
         self._note("originals_received", decision.actor)
         await self._move_on(Status.VEHICLE_NATURE_CHANGE)
         await self._notify("originals-received", texts.sms(texts.Sms.ORIGINALS_RECEIVED))
@@ -201,7 +198,8 @@ class PermitApplicationWorkflow:
         plate, guard = self._input.vehicle.plate, self._incidents.guard
         await self._document("vehicle_change_contact_form", texts.vehicle_change_contact_form(plate))
         requested = await guard(lambda: calls.request_usage_change(self._input, USAGE_RIDE_HAILING, "usage-change"))
-        reversal = self._saga.add("usage_nature_reversal", Actor.VEHICLE_ADMIN, self._revert_usage_nature)
+        revert = functools.partial(undos.revert_usage_nature, self._state, self._usage_reports)
+        reversal = self._saga.add("usage_nature_reversal", Actor.VEHICLE_ADMIN, revert)
         try:
             reports, timing = self._usage_reports, self._input.timing
             job = await guard(lambda: calls.usage_change_done(requested, reports, timing, self._wait))
@@ -216,41 +214,8 @@ class PermitApplicationWorkflow:
     async def _insurance(self) -> None:
         """容缺受理: wait for the carrier liability policy until the insurance deadline."""
         await self._enter(Status.AWAITING_INSURANCE)
-        query = VehicleQuery(vin=self._input.vehicle.vin, plate=self._input.vehicle.plate)
-        while self._state.policy is None:
-            deadline = self._clocks.insurance_deadline()
-            remaining = deadline - workflow.now()
-            if remaining <= timedelta(0):
-                await self._query_policy(query, before=deadline)
-                if self._state.policy is None and deadline == self._clocks.insurance_deadline():
-                    raise Closed(Status.EXPIRED, texts.REASON_NO_POLICY, Actor.SYSTEM)
-                continue
-            requested = self._insurance_checks_done  # requests not yet answered count, whenever they came
-            checked = await self._wait(
-                functools.partial(self._insurance_news, requested, self._clocks.changes),
-                timeout=min(remaining, timedelta(seconds=self._input.timing.insurance_poll_s)),
-                summary=f"insurance deadline {deadline.isoformat()} or the next policy query",
-                expires=False,
-            )
-            if workflow.now() >= self._clocks.insurance_deadline():
-                continue  # the last check, at the deadline, is made above
-            if checked and self._insurance_checks_requested == requested:
-                continue  # the deadline moved: the timer is set anew
-            await self._query_policy(query, before=self._clocks.insurance_deadline())
+        await self._insurance_checks.until_found()
         self._note("insurance_found", Actor.INSURANCE)
-
-    def _insurance_news(self, requested: int, deadline_changes: int) -> bool:
-        return self._insurance_checks_requested > requested or self._clocks.changes > deadline_changes
-
-    async def _query_policy(self, query: VehicleQuery, before: datetime) -> None:
-        """One platform query answers every check requested so far (coalesced)."""
-        requested = self._insurance_checks_requested
-        self._policy_queried_at = workflow.now()
-        timing = self._input.timing
-        policy = await self._incidents.guard(lambda: calls.department(PermitActivities.find_policy, query, timing))
-        if policy is not None and department_instant(policy.bought_at) < before:
-            self._state.policy = policy
-        self._insurance_checks_done = requested
 
     async def _final_review(self) -> None:
         await self._enter(Status.FINAL_REVIEW, awaiting=Step.FINAL_REVIEW)
@@ -306,19 +271,6 @@ class PermitApplicationWorkflow:
         workflow.logger.error("closing step %s failed: %s; an operator must follow up", step, type(err).__name__)
         self._note("compensation_failed", actor, step=step)
 
-    async def _revert_usage_nature(self) -> None:
-        job = await calls.request_usage_change(self._input, USAGE_PRIVATE, "usage-reversal")
-        await calls.usage_change_done(job, self._usage_reports, self._input.timing)
-        self._note("usage_nature_reverted", Actor.VEHICLE_ADMIN, target_nature=USAGE_PRIVATE)
-
-    async def _return_originals(self) -> None:
-        if not self._input.delivery.address:
-            await calls.send_sms(self._input, "originals-pickup", texts.sms(texts.Sms.ORIGINALS_PICKUP))
-            self._note("originals_ready_for_pickup", Actor.SYSTEM)
-            return
-        shipment = await calls.ship(self._input, "return-originals", texts.CONTENTS_ORIGINALS_RETURNED)
-        self._note("originals_returned", Actor.COURIER, tracking_number=shipment.tracking_number)
-
     # ------------------------------------------------- updates, signals and the view
 
     @workflow.update
@@ -332,15 +284,7 @@ class PermitApplicationWorkflow:
 
     @decide.validator
     def _validate_decide(self, decision: Decision) -> None:
-        self._refuse_if_closed()
-        if self._state.step is None or self._state.step != decision.step or self._decision is not None:
-            raise ApplicationError(
-                f"the application is not awaiting {decision.step}", type=errors.NOT_AWAITING_THIS_STEP
-            )
-        if decision.outcome not in STEP_OUTCOMES[Step(decision.step)]:
-            raise ApplicationError(
-                f"{decision.outcome} is not possible at {decision.step}", type=errors.INVALID_OUTCOME
-            )
+        refusals.decision(self._state, self._closing(), decision, undecided=self._decision is None)
 
     @workflow.update
     async def submit_supplements(self, supplements: Supplements) -> dict[str, Any]:
@@ -350,7 +294,7 @@ class PermitApplicationWorkflow:
 
     @submit_supplements.validator
     def _validate_supplements(self, supplements: Supplements) -> None:
-        self._refuse_unless(Status.SUPPLEMENT_REQUESTED, self._supplements is None)
+        refusals.unless(self._state, self._closing(), Status.SUPPLEMENT_REQUESTED, self._supplements is None)
 
     @workflow.update
     async def report_originals_shipment(self, shipment: OriginalsShipment) -> dict[str, Any]:
@@ -360,44 +304,29 @@ class PermitApplicationWorkflow:
 
     @report_originals_shipment.validator
     def _validate_originals_shipment(self, shipment: OriginalsShipment) -> None:
-        self._refuse_unless(Status.AWAITING_ORIGINALS, self._state.originals_tracking is None)
+        no_shipment = self._state.originals_tracking is None
+        refusals.unless(self._state, self._closing(), Status.AWAITING_ORIGINALS, no_shipment)
 
     @workflow.update
     async def check_insurance(self) -> dict[str, Any]:
         """The applicant says "I have insured": query the insurance platform now, or answer at once when it
         was queried within the window (a few minutes): updates are not an application's unbounded history."""
-        window = timedelta(seconds=self._input.timing.insurance_check_window_s)
-        if self._policy_queried_at is not None and workflow.now() - self._policy_queried_at < window:
-            return self.view()
-        self._insurance_checks_requested += 1
-        ticket = self._insurance_checks_requested
-        await workflow.wait_condition(
-            lambda: (
-                self._insurance_checks_done >= ticket
-                or self._state.status != Status.AWAITING_INSURANCE
-                or self._state.incident is not None
-            )
-        )
+        await self._insurance_checks.check()
         return self.view()
 
     @check_insurance.validator
     def _validate_check_insurance(self) -> None:
-        self._refuse_unless(Status.AWAITING_INSURANCE, True)
+        refusals.unless(self._state, self._closing(), Status.AWAITING_INSURANCE, True)
 
     @workflow.update
     async def withdraw(self, withdrawal: Withdrawal) -> dict[str, Any]:
-        self._closing = Closed(Status.WITHDRAWN, withdrawal.reason, Actor.APPLICANT)
+        self._waits.closing = Closed(Status.WITHDRAWN, withdrawal.reason, Actor.APPLICANT)
         self._state.status = Status.WITHDRAWN
         return self.view()
 
     @withdraw.validator
     def _validate_withdraw(self, withdrawal: Withdrawal) -> None:
-        self._refuse_if_closed()
-        state = self._state
-        if state.licensing_decided or state.permit is not None or state.status in (Status.DELIVERING, Status.COMPLETED):
-            raise ApplicationError(
-                "the permit has been issued; it can no longer be withdrawn", type=errors.CANNOT_WITHDRAW
-            )
+        refusals.withdrawal(self._state, self._closing())
 
     @workflow.update
     async def resolve_incident(self, resolution: IncidentResolution) -> dict[str, Any]:
@@ -411,7 +340,7 @@ class PermitApplicationWorkflow:
 
     @resolve_incident.validator
     def _validate_resolve_incident(self, resolution: IncidentResolution) -> None:
-        self._refuse_if_closed()
+        refusals.if_closed(self._state, self._closing())
         refusal = self._incidents.refusal(resolution)
         if refusal is not None:
             raise refusal
@@ -424,7 +353,7 @@ class PermitApplicationWorkflow:
     def report_policy(self, report: PolicyReport) -> None:
         """The insurer's callback: query the platform rather than trust the message."""
         if self._state.status == Status.AWAITING_INSURANCE:
-            self._insurance_checks_requested += 1
+            self._insurance_checks.request()
 
     @workflow.signal
     def recompute_deadlines(self, change: CalendarChanged) -> None:
@@ -443,14 +372,9 @@ class PermitApplicationWorkflow:
 
     # ------------------------------------------------------------- helpers
 
-    def _refuse_if_closed(self) -> None:
-        if self._state.status in TERMINAL or self._closing is not None:
-            raise ApplicationError(f"the application is {self._state.status.value}", type=errors.ALREADY_CLOSED)
-
-    def _refuse_unless(self, status: Status, ok: bool) -> None:
-        self._refuse_if_closed()
-        if self._state.status != status or not ok:
-            raise ApplicationError(f"the application is not in {status.value}", type=errors.NOT_AWAITING_THIS_STEP)
+    def _closing(self) -> bool:
+        """A withdrawal was taken and not yet acted on."""
+        return self._waits.closing is not None
 
     async def _await_decision(self) -> Decision:
         """The clerk's decision at the step set by `_enter`; validated by `_validate_decide`."""
@@ -469,62 +393,15 @@ class PermitApplicationWorkflow:
 
     async def _move_on(self, status: Status) -> None:
         """Answer the clerk with the status the decision leads to, and show it before the paperwork it starts."""
-        if self._closing is None:
+        if not self._closing():
             self._state.status, self._state.step = status, None
         self._settle_decision()
-        if self._closing is None:
+        if not self._closing():
             await self._project()
-
-    async def _wait(
-        self,
-        condition: Callable[[], bool],
-        timeout: timedelta | None = None,
-        summary: str | None = None,
-        *,
-        expires: bool = True,
-    ) -> bool:
-        """Wait for `condition`; False on timeout; raises Closed when withdrawn meanwhile and, from acceptance
-        until the policy is found (unless `expires` is False: the insurance step keeps its own deadline),
-        when the insurance deadline passes without a policy."""
-        while True:
-            deadline, changes = self._clocks.insurance_due(), self._clocks.changes
-            left = None if deadline is None else max(deadline - workflow.now(), timedelta(0))
-            at_deadline = expires and left is not None and (timeout is None or left < timeout)
-            try:
-                await workflow.wait_condition(
-                    functools.partial(self._woken, condition, changes),
-                    timeout=left if at_deadline else timeout,
-                    timeout_summary=f"insurance deadline {deadline.isoformat()}"
-                    if at_deadline and deadline
-                    else summary,
-                )
-            except TimeoutError:
-                if not at_deadline:
-                    return False
-                await self._at_insurance_deadline()
-                if timeout is not None:
-                    return False  # a poll: made early
-                continue
-            finally:
-                self._check_closing()
-            if condition():
-                return True
-
-    def _woken(self, condition: Callable[[], bool], deadline_changes: int) -> bool:
-        return condition() or self._closing is not None or self._clocks.changes != deadline_changes
-
-    async def _at_insurance_deadline(self) -> None:
-        if await self._clocks.expired_without_policy():
-            raise Closed(Status.EXPIRED, texts.REASON_NO_POLICY, Actor.SYSTEM)
-
-    def _check_closing(self) -> None:
-        if self._closing is not None:
-            closing, self._closing = self._closing, None
-            raise closing
 
     async def _enter(self, status: Status, awaiting: Step | None = None) -> None:
         """Move to `status` (and the clerk step it awaits) in one step, then project it."""
-        self._check_closing()
+        self._waits.check_closing()
         self._state.status, self._state.step = status, awaiting
         await self._project()
 
