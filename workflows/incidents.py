@@ -15,6 +15,11 @@ until `give_up_after_s` (down for hours): the applicant must be told of an accep
 request or a handover, so a supervisor retries once the gateway is back, or skips it when the applicant
 was told otherwise (by phone, at the window). The statutory clocks' reminders and the closing SMS are
 never incidents: a failure is recorded and the next one still goes out.
+
+An undo of the saga (the usage-nature reversal, the return of the originals) that a department refuses
+for good opens an incident on the closed application: only a retry resolves it, and the next undos
+follow; there is nothing to skip or close. The termination notice and the closing SMS are recorded
+and go on.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ from temporalio.exceptions import ActivityError, ApplicationError, RetryState
 from temporalio.exceptions import TimeoutError as ActivityTimeout
 
 from domain import errors
-from domain.statuses import Actor, IncidentAction, Status
+from domain.statuses import TERMINAL, Actor, IncidentAction, Status
 from workflows import texts
 from workflows.saga import Closed
 from workflows.state import ApplicationState, note
@@ -127,6 +132,19 @@ class Incidents:
                 if await self._incident(err) == IncidentAction.SKIP:
                     return
 
+    async def undo(self, action: Callable[[], Awaitable[None]]) -> None:
+        """An undo on the closed application: refused for good, an incident that only a retry resolves
+        (an SMS the gateway refuses is recorded, as on the main path)."""
+        while True:
+            try:
+                await action()
+                return
+            except ActivityError as err:
+                if err.activity_type in NOTIFICATIONS and (is_refused_request(err) or refusal_type(err) is not None):
+                    self._note("sms_refused", Actor.SYSTEM, answer=answer(err))
+                    return
+                await self._incident(err)
+
     async def _incident(self, err: ActivityError) -> IncidentAction:
         step = err.activity_type or "unknown"
         incident = {
@@ -144,6 +162,9 @@ class Incidents:
             await self._wait(lambda: self.resolution is not None)
         except Closed:
             self._state.incident = None
+            if self.resolution is not None:  # taken with the withdrawal: its update is answered
+                self.settled.add(self.resolution.incident_id)
+                self.resolution = None
             raise
         resolution, self.resolution = self.resolution, None
         assert resolution is not None
@@ -156,9 +177,9 @@ class Incidents:
             action=action.value,
             reason=resolution.reason,
         )
+        self.settled.add(resolution.incident_id)
         if action == IncidentAction.CLOSE:
             raise Closed(Status.REJECTED, resolution.reason or texts.REASON_INCIDENT_CLOSED, Actor.SUPERVISOR)
-        self.settled.add(resolution.incident_id)
         await self._changed()
         return action
 
@@ -169,6 +190,10 @@ class Incidents:
             return ApplicationError(f"no open incident {resolution.incident_id}", type=errors.INCIDENT_NOT_OPEN)
         if resolution.action not in set(IncidentAction):
             return ApplicationError(f"{resolution.action} is not a resolution", type=errors.RESOLUTION_NOT_POSSIBLE)
+        if resolution.action != IncidentAction.RETRY and self._state.status in TERMINAL:
+            return ApplicationError(
+                "the application is closed: the undo can only be retried", type=errors.RESOLUTION_NOT_POSSIBLE
+            )
         if resolution.action == IncidentAction.CLOSE and self._state.permit is not None:
             return ApplicationError(
                 "the permit has been issued: the step can only be retried", type=errors.RESOLUTION_NOT_POSSIBLE

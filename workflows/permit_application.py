@@ -74,8 +74,8 @@ class PermitApplicationWorkflow:
         self._clocks = StatutoryClocks(self._state, self._project)
         self._waits = Waits(self._clocks)
         self._wait = self._waits.wait
-        self._saga = Saga(failed=self._compensation_failed)
         self._incidents = Incidents(self._state, self._wait, self._incident_changed)
+        self._saga = Saga(failed=self._compensation_failed)
         self._insurance_checks = InsuranceChecks(self._state, self._clocks, self._incidents, self._wait)
         # Human steps.
         self._decision: Decision | None = None
@@ -258,7 +258,7 @@ class PermitApplicationWorkflow:
         self._note(closed.status.value, closed.actor, reason=closed.reason)
         self._settle_decision()
         await self._project()
-        await self._saga.compensate(after_each=self._project)
+        await self._saga.compensate(after_each=self._project, guard=self._incidents.undo)
         if closed.status in (Status.REJECTED, Status.EXPIRED):
             notice = texts.termination_notice(closed.status, closed.reason)
             issued = calls.issue_document(self._state, "termination_notice", notice)
@@ -330,17 +330,17 @@ class PermitApplicationWorkflow:
 
     @workflow.update
     async def resolve_incident(self, resolution: IncidentResolution) -> dict[str, Any]:
-        """A supervisor retries the step of the open incident, skips its notification, or closes the application."""
+        """A supervisor retries the step of the open incident, skips its notification, or closes the application;
+        on a closed application, retries the undo it refused."""
         workflow.logger.info("incident %s: %s", resolution.incident_id, resolution.action)
         self._incidents.resolution = resolution
-        await workflow.wait_condition(
-            lambda: resolution.incident_id in self._incidents.settled or self._state.status in TERMINAL
-        )
+        await workflow.wait_condition(lambda: resolution.incident_id in self._incidents.settled)
         return self.view()
 
     @resolve_incident.validator
     def _validate_resolve_incident(self, resolution: IncidentResolution) -> None:
-        refusals.if_closed(self._state, self._closing())
+        if self._state.incident is None or self._state.status not in TERMINAL:  # else: an undo's, once closed
+            refusals.if_closed(self._state, self._closing())
         refusal = self._incidents.refusal(resolution)
         if refusal is not None:
             raise refusal

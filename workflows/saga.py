@@ -1,5 +1,8 @@
 """Compensation as data (the saga of Temporal's samples): each step that succeeds adds its undo,
-and an application that ends without a permit runs them, the latest first."""
+and an application that ends without a permit runs them, the latest first.
+
+The workflow runs each undo through its incidents (`Incidents.undo`): one a department refuses for
+good opens an incident on the closed application, and the next undos wait for its retry."""
 
 from __future__ import annotations
 
@@ -18,6 +21,13 @@ class Closed(Exception):
     def __init__(self, status: Status, reason: str, actor: str) -> None:
         super().__init__(reason)
         self.status, self.reason, self.actor = status, reason, actor
+
+
+Guard = Callable[[Callable[[], Awaitable[None]]], Awaitable[None]]
+
+
+async def run(action: Callable[[], Awaitable[None]]) -> None:
+    await action()
 
 
 @dataclass(eq=False)
@@ -42,11 +52,12 @@ class Saga:
     def discard(self, undo: Undo) -> None:
         self._undos.remove(undo)
 
-    async def compensate(self, after_each: Callable[[], Awaitable[None]]) -> None:
-        """Run the undos, the latest first; one that fails is recorded and the next one still runs."""
+    async def compensate(self, after_each: Callable[[], Awaitable[None]], guard: Guard = run) -> None:
+        """Run the undos, the latest first, each through `guard`; one that fails all the same (a job the
+        department could not carry out) is recorded and the next one still runs."""
         while self._undos:
             undo = self._undos.pop()
-            await self.attempt(undo.step, undo.actor, undo.action())
+            await self.attempt(undo.step, undo.actor, guard(undo.action))
             await after_each()
 
     async def attempt(self, step: str, actor: Actor, action: Awaitable[None]) -> None:

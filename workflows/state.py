@@ -57,11 +57,11 @@ PENDING_BY_STATUS: dict[Status, tuple[PendingAction, Actor]] = {
 
 
 def pending(state: ApplicationState) -> list[dict[str, Any]]:
-    """What the application waits for, and from whom; nothing once it is closed."""
-    if state.status in TERMINAL:
-        return []
+    """What the application waits for, and from whom; once it is closed, only a refused undo's incident."""
     if state.incident is not None:
         return [{"action": PendingAction.RESOLVE_INCIDENT.value, "actor": Actor.SUPERVISOR.value}]
+    if state.status in TERMINAL:
+        return []
     if state.status == Status.AWAITING_ORIGINALS:
         if state.originals_tracking:
             return [{"action": PendingAction.ORIGINALS_RECEIVED.value, "actor": Actor.TRANSPORT_CLERK.value}]

@@ -101,7 +101,7 @@ async def test_closing_an_incident_rejects_the_application_with_full_compensatio
     start: Starter, activity: str, undone: list[str]
 ) -> None:
     run, view = await refused(start, activity)
-    run.world.refusals.clear()  # the department takes the undos again (a failed undo: below)
+    run.world.refusals.clear()  # the department takes the undos again (a refused undo: below)
     answered = await run.resolve(view["incident"]["incident_id"], "close", "部门无法办理")
     assert answered["status"] == "rejected"
     result = await run.handle.result()
@@ -138,14 +138,52 @@ async def test_an_insurer_refusal_while_awaiting_insurance_is_an_incident_not_a_
     assert (checked["status"], checked["incident"]["department"]) == ("awaiting_insurance", "insurance")
 
 
-async def test_a_failed_compensation_step_is_recorded_and_the_application_still_closes(start: Starter) -> None:
+async def test_a_refused_reversal_after_a_close_is_an_incident_that_a_retry_resolves(start: Starter) -> None:
     run, view = await refused(start, "get_usage_change")
     await run.resolve(view["incident"]["incident_id"], "close")
+    await run.env.sleep(timedelta(minutes=2))  # the reversal's first poll, refused too
+    reversal = await run.incident()
+    assert (reversal["status"], reversal["incident"]["step"]) == ("rejected", "get_usage_change")
+    assert "originals_returned" not in events(reversal)  # the next undo waits for this one
+    run.world.refusals.clear()
+    await run.resolve(reversal["incident"]["incident_id"], "retry")
     assert (await run.handle.result()).status == "rejected"
+    done = events(await run.view())
+    assert done.index("usage_nature_reverted") < done.index("originals_returned")
+    assert "compensation_failed" not in done
+
+
+async def test_the_courier_refusing_the_return_of_the_originals_after_a_withdrawal_waits_for_a_retry(
+    start: Starter,
+) -> None:
+    run = await start(FakeWorld(refusals={"create_shipment": errors.DEPARTMENT_REJECTED_REQUEST}))
+    await run.through_acceptance()
+    await run.handle.execute_update(PermitApplicationWorkflow.withdraw, Withdrawal("不办了"))
+    await run.env.sleep(timedelta(minutes=2))  # the reversal's poll, then the return of the originals
+    view = await run.incident()
+    incident = view["incident"]
+    assert (view["status"], incident["step"], incident["department"]) == ("withdrawn", "create_shipment", "courier")
+    assert view["pending"] == [{"action": "resolve_incident", "actor": "supervisor"}]
+    assert await incident_attribute(run) == "courier"
+    assert (await run.handle.describe()).status == WorkflowExecutionStatus.RUNNING
+    assert "usage_nature_reverted" in events(view) and "originals_returned" not in events(view)
+    for action in ("skip", "close"):
+        with pytest.raises(WorkflowUpdateFailedError) as refusal:
+            await run.resolve(incident["incident_id"], action)
+        assert isinstance(refusal.value.cause, ApplicationError)
+        assert refusal.value.cause.type == errors.RESOLUTION_NOT_POSSIBLE
+
+    run.world.refusals.clear()
+    answered = await run.resolve(incident["incident_id"], "retry", "快递已恢复")
+    assert answered["incident"] is None and answered["status"] == "withdrawn"
+    assert (await run.handle.result()).status == "withdrawn"
     final = await run.view()
-    failed = [(e["actor"], e["step"]) for e in final["timeline"] if e["event"] == "compensation_failed"]
-    assert failed == [("vehicle_admin", "usage_nature_reversal")]
-    assert "originals_returned" in events(final)
+    assert events(final).index("incident_resolved") < events(final).index("originals_returned")
+    assert any(k.endswith("return-originals") for k in run.world.shipments)
+    assert any(s.idempotency_key.endswith("sms:closed") for s in run.world.sms)
+    assert (final["incident"], final["pending"]) == (None, [])
+    assert "compensation_failed" not in events(final)
+    assert await incident_attribute(run) == "none"
 
 
 async def test_only_a_notification_is_skipped_and_only_the_open_incident_resolved(start: Starter) -> None:

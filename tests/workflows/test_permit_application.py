@@ -43,7 +43,7 @@ async def start() -> AsyncIterator[Starter]:
 HISTORIES = Path(__file__).parent / "histories"
 # The workflow's shape (docs/versioning.md): until a release runs applications, a change of shape
 # re-records every history under the new version and the old set goes.
-HISTORY_VERSION = "1.1.0"
+HISTORY_VERSION = "1.2.0"
 JOURNEYS = {
     "online_completed",
     "window_pickup_completed",
@@ -387,18 +387,20 @@ async def test_withdrawal_after_usage_change_reverts_and_returns_originals(start
     await replay(run.handle, "withdrawn_after_usage_change")
 
 
-async def test_a_refused_reversal_is_left_to_an_operator_and_the_originals_still_go_back(start) -> None:
-    """Closing undoes the latest step first; an undo that fails is recorded, and the next one still runs."""
+async def test_a_refused_reversal_waits_for_a_supervisor_and_the_originals_go_back_after_it(start) -> None:
+    """Closing undoes the latest step first; an undo refused for good is an incident, and the next undo waits."""
     run = await start(FakeWorld(reversal_refusal=errors.BLOCKING_FLAG))
     await run.through_acceptance()
     await run.handle.execute_update(PermitApplicationWorkflow.withdraw, Withdrawal("不再从事网约车"))
+    view = await run.incident()
+    assert (view["status"], view["incident"]["step"]) == ("withdrawn", "request_usage_change")
+    assert not run.world.shipments
+    run.world.reversal_refusal = None
+    await run.resolve(view["incident"]["incident_id"], "retry")
     assert (await run.handle.result()).status == "withdrawn"
-    timeline = (await run.view())["timeline"]
-    events = [e["event"] for e in timeline]
-    failed = [(e["actor"], e["step"]) for e in timeline if e["event"] == "compensation_failed"]
-    assert failed == [("vehicle_admin", "usage_nature_reversal")]
-    assert "usage_nature_reverted" not in events
-    assert events.index("compensation_failed") < events.index("originals_returned")
+    events = [e["event"] for e in (await run.view())["timeline"]]
+    assert events.index("usage_nature_reverted") < events.index("originals_returned")
+    assert "compensation_failed" not in events
     assert any(s.idempotency_key.endswith("sms:closed") for s in run.world.sms)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from domain.statuses import Actor
 from workflows.calls import UsageChangeFailed
 from workflows.saga import Saga
@@ -47,3 +49,26 @@ async def test_a_discarded_undo_does_not_run() -> None:
     saga.discard(saga.add("usage_nature_reversal", Actor.VEHICLE_ADMIN, revert))
     await saga.compensate(after_each=nothing)
     assert ran == []
+
+
+async def test_each_undo_runs_through_the_guard_the_latest_first() -> None:
+    guarded: list[str] = []
+
+    def undo(step: str) -> Callable[[], Awaitable[None]]:
+        async def action() -> None:
+            guarded.append(f"ran {step}")
+
+        return action
+
+    async def guard(action: Callable[[], Awaitable[None]]) -> None:
+        guarded.append("guard")
+        await action()
+
+    async def nothing() -> None:
+        return None
+
+    saga = Saga(failed=lambda step, actor, err: None)
+    saga.add("originals_return", Actor.SYSTEM, undo("originals_return"))
+    saga.add("usage_nature_reversal", Actor.VEHICLE_ADMIN, undo("usage_nature_reversal"))
+    await saga.compensate(after_each=nothing, guard=guard)
+    assert guarded == ["guard", "ran usage_nature_reversal", "guard", "ran originals_return"]

@@ -137,6 +137,20 @@ def test_an_open_incident_waits_for_a_supervisor_and_names_its_department() -> N
     assert (view(accepted())["incident"], search_attributes(accepted())[sa.INCIDENT]) == (None, "none")
 
 
+def test_a_closed_application_with_a_refused_undo_waits_for_a_supervisor() -> None:
+    incident = {
+        "incident_id": "i-2",
+        "step": "create_shipment",
+        "department": "courier",
+        "answer": "DepartmentRejectedRequest: courier rejected the shipment with HTTP 422",
+        "opened_at": "2027-12-20T01:00:00+00:00",
+    }
+    closed = state(status=Status.WITHDRAWN, incident=incident)
+    assert pending(closed) == [{"action": "resolve_incident", "actor": "supervisor"}]
+    assert search_attributes(closed)[sa.INCIDENT] == "courier"
+    assert pending(state(status=Status.WITHDRAWN)) == []
+
+
 def test_no_personal_data_reaches_the_web_ui() -> None:
     shown = accepted(permit={"number": "3303002026000001", "issued_on": "", "valid_until": ""})
     details = current_details(shown)
