@@ -2,7 +2,8 @@
 
 A notification is skipped; any other step is retried once the departments no longer refuse
 on purpose; a step retried `give_up_after` times and refused again is closed (the
-application ends rejected, with full compensation).
+application ends rejected, with full compensation). Where the workflow refuses a skip or a
+close (an undo of a closed application admits only a retry), the incident is retried.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ class Supervisor:
         self.api, self.headers, self.faults, self.report = api, headers, faults, report
         self.give_up_after = give_up_after
         self.retried: Counter[tuple[str, str]] = Counter()  # (application, step) -> retries confirmed
-        self.not_skippable: set[str] = set()
+        self.retry_only: set[str] = set()  # incidents whose skip or close the workflow refused
         self.stopped = asyncio.Event()
 
     async def run(self, every_s: float = 2.0) -> None:
@@ -63,11 +64,12 @@ class Supervisor:
 
     def action(self, incident: dict[str, Any]) -> IncidentAction | None:
         """What to do about an open incident now; None: wait until the refusals are lifted."""
-        if incident["department"] == NOTIFYING and incident["incident_id"] not in self.not_skippable:
+        retry_only = incident["incident_id"] in self.retry_only
+        if incident["department"] == NOTIFYING and not retry_only:
             return IncidentAction.SKIP
         if not self.faults.lifted.is_set():
             return None
-        if self.retried[incident["application_id"], incident["step"]] >= self.give_up_after:
+        if self.retried[incident["application_id"], incident["step"]] >= self.give_up_after and not retry_only:
             return IncidentAction.CLOSE
         return IncidentAction.RETRY
 
@@ -84,7 +86,7 @@ class Supervisor:
             if action == IncidentAction.RETRY:
                 self.retried[application, incident["step"]] += 1
         elif answer.status_code == 409 and answer.json().get("error") == errors.RESOLUTION_NOT_POSSIBLE:
-            self.not_skippable.add(incident_id)
+            self.retry_only.add(incident_id)
         elif answer.status_code != 409:  # 409 incident_not_open: resolved by an earlier try whose answer was lost
             self.problem(f"resolve {incident_id} ({action}): {answer.status_code} {answer.text[:200]}")
 

@@ -75,6 +75,24 @@ async def test_a_step_refused_again_after_its_retries_is_closed() -> None:
     assert [action for _, action in played.resolutions] == ["retry", "retry", "close"]
 
 
+async def test_an_undo_whose_close_is_refused_is_retried_past_the_retry_limit() -> None:
+    played = PlayedApi([_incident("i1", "courier", "return_originals")])
+    report = Report(applications=1)
+    supervisor, client = await _supervisor(played, report, lifted=True)
+    not_possible = {"error": errors.RESOLUTION_NOT_POSSIBLE, "detail": "an undo is only retried"}
+    async with client:
+        for n in (2, 3):  # each retry refused again: a new incident for the same undo
+            await supervisor.round()
+            played.incidents = [_incident(f"i{n}", "courier", "return_originals")]
+        played.answers = {"i3": httpx.Response(409, json=not_possible)}
+        await supervisor.round()
+        del played.answers["i3"]
+        await supervisor.round()
+
+    assert [action for _, action in played.resolutions] == ["retry", "retry", "close", "retry"]
+    assert report.problems == []
+
+
 async def test_a_skip_refused_as_not_possible_is_retried_and_a_lost_answer_is_not_a_problem() -> None:
     played = PlayedApi([_incident("i1", "sms", "send_sms"), _incident("i2", "insurance", "query_policy")])
     not_possible = {"error": errors.RESOLUTION_NOT_POSSIBLE, "detail": "only notifications are skipped"}
