@@ -96,23 +96,23 @@ def key(step: str) -> str:
 async def department(activity: Activity[Arg, Result], arg: Arg, timing: Timing, summary: str | None = None) -> Result:
     """A department's system: retried with backoff until it answers or `timing` gives up, except for its
     refusals."""
-    return await workflow.execute_activity_method(
-        activity,
-        arg,
-        start_to_close_timeout=ACTIVITY_TIMEOUT,
-        schedule_to_close_timeout=give_up(timing),
-        retry_policy=DEPARTMENT_RETRY,
-        summary=summary or ACTIVITY_SUMMARIES.get(activity.__name__),
-    )
+    return await _remote(activity, arg, timing, DEPARTMENT_RETRY, summary)
 
 
 async def store(activity: Activity[Arg, Result], arg: Arg, timing: Timing, summary: str | None = None) -> Result:
+    """The project's own store, through the server: retried until it answers or `timing` gives up."""
+    return await _remote(activity, arg, timing, STORE_RETRY, summary)
+
+
+async def _remote(
+    activity: Activity[Arg, Result], arg: Arg, timing: Timing, retry: RetryPolicy, summary: str | None
+) -> Result:
     return await workflow.execute_activity_method(
         activity,
         arg,
         start_to_close_timeout=ACTIVITY_TIMEOUT,
         schedule_to_close_timeout=give_up(timing),
-        retry_policy=STORE_RETRY,
+        retry_policy=retry,
         summary=summary or ACTIVITY_SUMMARIES.get(activity.__name__),
     )
 
