@@ -12,26 +12,13 @@ from domain.signing import verify
 from sandbox.settings import CallbackSource, SandboxSettings
 from tests.support_sandbox import (
     OWNER,
+    SHIPMENT,
+    USAGE_CHANGE,
     VEHICLE,
     ReceivedCallback,
     SandboxUnderTest,
     running_sandbox,
 )
-
-CHANGE = {
-    "vin": VEHICLE["vin"],
-    "plate": VEHICLE["plate"],
-    "owner_id_number": OWNER["id_number"],
-    "target_nature": "预约出租客运",
-    "reference": "APP-1",
-}
-SHIPMENT = {
-    "reference": "APP-1",
-    "recipient": OWNER["name"],
-    "phone": OWNER["phone"],
-    "address": "浙江省温州市鹿城区某路1号",
-    "contents": "网约车运输证、机动车行驶证、机动车登记证书",
-}
 
 
 def verified_body(sandbox: SandboxUnderTest, callback: ReceivedCallback) -> Any:
@@ -56,7 +43,7 @@ async def finished(client: httpx.AsyncClient, job_id: str) -> dict[str, Any]:
 async def test_usage_change_completes_and_calls_back_signed(sandbox: SandboxUnderTest) -> None:
     await sandbox.control.add_vehicle()
 
-    accepted = await sandbox.client.post("/vehicle-admin/v1/usage-changes", json=CHANGE)
+    accepted = await sandbox.client.post("/vehicle-admin/v1/usage-changes", json=USAGE_CHANGE)
     job = accepted.json()
     pending = (await sandbox.client.get(f"/vehicle-admin/v1/usage-changes/{job['job_id']}")).json()
     callback = await sandbox.inbox.next()
@@ -85,8 +72,8 @@ async def test_usage_change_with_the_same_key_is_one_job(sandbox: SandboxUnderTe
     await sandbox.control.add_vehicle()
     headers = {"Idempotency-Key": "change-1"}
 
-    first = await sandbox.client.post("/vehicle-admin/v1/usage-changes", json=CHANGE, headers=headers)
-    second = await sandbox.client.post("/vehicle-admin/v1/usage-changes", json=CHANGE, headers=headers)
+    first = await sandbox.client.post("/vehicle-admin/v1/usage-changes", json=USAGE_CHANGE, headers=headers)
+    second = await sandbox.client.post("/vehicle-admin/v1/usage-changes", json=USAGE_CHANGE, headers=headers)
     callback = await sandbox.inbox.next()
 
     assert second.status_code == first.status_code == 202
@@ -99,8 +86,8 @@ async def test_usage_change_with_the_same_key_is_one_job(sandbox: SandboxUnderTe
 async def test_usage_changes_without_a_key_are_distinct(sandbox: SandboxUnderTest) -> None:
     await sandbox.control.add_vehicle()
 
-    first = await sandbox.client.post("/vehicle-admin/v1/usage-changes", json=CHANGE)
-    second = await sandbox.client.post("/vehicle-admin/v1/usage-changes", json=CHANGE)
+    first = await sandbox.client.post("/vehicle-admin/v1/usage-changes", json=USAGE_CHANGE)
+    second = await sandbox.client.post("/vehicle-admin/v1/usage-changes", json=USAGE_CHANGE)
 
     assert first.json()["job_id"] != second.json()["job_id"]
 
@@ -124,7 +111,7 @@ async def test_usage_change_refusals(
     if vehicle is not None:
         await sandbox.control.add_vehicle(**vehicle)
 
-    response = await sandbox.client.post("/vehicle-admin/v1/usage-changes", json={**CHANGE, **change})
+    response = await sandbox.client.post("/vehicle-admin/v1/usage-changes", json={**USAGE_CHANGE, **change})
 
     assert response.status_code == status
     assert response.json()["error"] == error
@@ -135,7 +122,9 @@ async def test_usage_change_refusals(
 async def test_reversal_to_private_use_is_never_blocked(sandbox: SandboxUnderTest) -> None:
     await sandbox.control.add_vehicle(usage_nature="预约出租客运", flags=["unpaid_violations"])
 
-    response = await sandbox.client.post("/vehicle-admin/v1/usage-changes", json={**CHANGE, "target_nature": "非营运"})
+    response = await sandbox.client.post(
+        "/vehicle-admin/v1/usage-changes", json={**USAGE_CHANGE, "target_nature": "非营运"}
+    )
 
     assert response.status_code == 202
 
@@ -203,9 +192,9 @@ async def test_idempotency_keys_are_per_service(sandbox: SandboxUnderTest) -> No
 async def test_a_refused_request_is_not_replayed(sandbox: SandboxUnderTest) -> None:
     headers = {"Idempotency-Key": "retry-after-fix"}
 
-    refused = await sandbox.client.post("/vehicle-admin/v1/usage-changes", json=CHANGE, headers=headers)
+    refused = await sandbox.client.post("/vehicle-admin/v1/usage-changes", json=USAGE_CHANGE, headers=headers)
     await sandbox.control.add_vehicle()
-    accepted = await sandbox.client.post("/vehicle-admin/v1/usage-changes", json=CHANGE, headers=headers)
+    accepted = await sandbox.client.post("/vehicle-admin/v1/usage-changes", json=USAGE_CHANGE, headers=headers)
 
     assert (refused.status_code, accepted.status_code) == (404, 202)
 
@@ -240,7 +229,7 @@ async def test_unreachable_callback_receiver_does_not_break_the_sandbox() -> Non
         httpx.AsyncClient(base_url=base_url) as client,
     ):
         await client.post("/sandbox/vehicles", json=VEHICLE)
-        job = (await client.post("/vehicle-admin/v1/usage-changes", json=CHANGE)).json()
+        job = (await client.post("/vehicle-admin/v1/usage-changes", json=USAGE_CHANGE)).json()
         done = await finished(client, job["job_id"])
         vehicle = await client.get(f"/vehicle-admin/v1/vehicles/{VEHICLE['vin']}")
 
