@@ -3,7 +3,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from api.auth import Principal, Role
-from api.deps import ResourcesDep, SourceIpDep
+from api.deps import ResourcesDep, SourceIpDep, rate_limited_by_address
 from api.errors import documented
 from api.schemas import DevIdentityIn, DevTokenIn, EidLoginIn, TokenOut
 from api.services import identity
@@ -12,9 +12,14 @@ router = APIRouter(prefix="/v1", tags=["identity"], responses=documented(401, 41
 dev_router = APIRouter(prefix="/v1/dev", tags=["development"], responses=documented(413, 422))
 
 
-@router.post("/auth/eid", response_model=TokenOut)
+@router.post(
+    "/auth/eid",
+    response_model=TokenOut,
+    dependencies=[rate_limited_by_address("eid_sign_in", "rate_limit_eid_sign_ins")],
+    responses=documented(429),
+)
 async def login_with_eid(body: EidLoginIn, resources: ResourcesDep, source_ip: SourceIpDep) -> TokenOut:
-    """Exchange a scanned 温警在线 e-ID QR token for an applicant token."""
+    """Exchange a scanned 温警在线 e-ID QR token for an applicant token; throttled per client address."""
     return TokenOut(access_token=await identity.sign_in_with_eid(resources, body.qr_token, source_ip=source_ip))
 
 
