@@ -12,6 +12,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from api.auth import Role
 from domain import validators
 from domain.statuses import Channel, DeliveryMethod, IncidentAction, MaterialKind, Outcome, Step
+from store.calendar import YearOutcome
 
 
 def _rule(fn: Callable[[str], str]) -> AfterValidator:
@@ -201,8 +202,13 @@ class CalendarYearOut(BaseModel):
     year: int
     holidays: list[date] = Field(description="working days off (weekend days off are not listed)")
     makeup_workdays: list[date]
-    created: bool = Field(description="false when the year replaced one loaded before")
-    recomputed_applications: int = Field(description="running applications told to recompute their deadlines")
+    created: bool = Field(description="false when the year was loaded before")
+    outcome: YearOutcome = Field(
+        description="`created`, `replaced` (another schedule, with `replace`), or `unchanged` (the same schedule)"
+    )
+    recomputed_applications: int = Field(
+        description="open applications whose deadlines reach into the year, told to recompute them (0 when unchanged)"
+    )
 
 
 class RevealOut(BaseModel):

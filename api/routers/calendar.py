@@ -3,15 +3,16 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Path, Query
 from pydantic import Field
 
 from api.auth import Principal, Role
 from api.deps import ResourcesDep, SourceIpDep, require
-from api.errors import documented, field_error
+from api.errors import ApiError, ErrorBody, documented, field_error
 from api.schemas import CalendarYearOut, DeadlineOut, IsoDate, Strict
 from api.services import calendar
 from domain.calendar import MAX_WORKING_DAYS, YearSchedule
+from domain.districts import CITY_CODE
 
 router = APIRouter(prefix="/v1/calendar", tags=["calendar"], responses=documented(401, 403, 413, 422, 503))
 
@@ -20,6 +21,19 @@ class CalendarYearIn(Strict):
     holidays: list[Annotated[str, Field(max_length=10)]] = Field(max_length=60)
     makeup_workdays: list[Annotated[str, Field(max_length=10)]] = Field(max_length=30)
     source: Annotated[str, Field(max_length=200)] = "State Council notice"
+    replace: bool = Field(
+        default=False,
+        strict=True,
+        description="replace a year already loaded (exact) with another schedule, as when the State Council "
+        "revises one; without it that is 409 `calendar_year_loaded`. The same schedule again needs no flag.",
+    )
+
+
+def city_supervisor(principal: Principal = require(Role.SUPERVISOR)) -> Principal:
+    """The city's calendar is loaded by a supervisor of the city (330300), not of one district."""
+    if principal.district != CITY_CODE:
+        raise ApiError(403, "forbidden", f"the working-day calendar is loaded by a city-level supervisor ({CITY_CODE})")
+    return principal
 
 
 @router.get("/deadline", response_model=DeadlineOut)
@@ -34,24 +48,30 @@ async def read_deadline(
     return DeadlineOut(start=start, working_days=working_days, due_on=deadline.due_on, provisional=deadline.provisional)
 
 
-@router.put("/years/{year}", response_model=CalendarYearOut)
+@router.put(
+    "/years/{year}",
+    response_model=CalendarYearOut,
+    responses={409: {"model": ErrorBody, "description": "the year is loaded with another schedule; `replace` not set"}},
+)
 async def load_calendar_year(
     body: CalendarYearIn,
     resources: ResourcesDep,
     source_ip: SourceIpDep,
     year: Annotated[int, Path(ge=2004, le=2200)],
-    principal: Principal = require(Role.SUPERVISOR),
+    principal: Principal = Depends(city_supervisor),
 ) -> CalendarYearOut:
-    """Load a newly announced year; running applications with provisional deadlines are recomputed."""
+    """Load an announced year (a city-level supervisor, 330300); a loaded year is replaced only with
+    `replace`. Open applications whose deadlines reach into a new or changed year recompute them."""
     schedule = _schedule(year, body)
-    created, signalled = await calendar.load_year(
-        resources, principal, schedule, source=body.source, source_ip=source_ip
+    saved, signalled = await calendar.load_year(
+        resources, principal, schedule, source=body.source, replace=body.replace, source_ip=source_ip
     )
     return CalendarYearOut(
         year=year,
         holidays=sorted(schedule.holidays),
         makeup_workdays=sorted(schedule.makeup_workdays),
-        created=created,
+        created=saved.outcome == "created",
+        outcome=saved.outcome,
         recomputed_applications=signalled,
     )
 
