@@ -194,10 +194,10 @@ async def read_material(
 
 @router.get("/documents/{document_id}")
 async def read_document(
-    document_id: str, request: Request, resources: ResourcesDep, principal: Principal = STAFF
+    document_id: str, request: Request, resources: ResourcesDep, source_ip: SourceIpDep, principal: Principal = STAFF
 ) -> Response:
-    """A document of an application as PDF."""
-    pdf = await documents.pdf_for(resources, principal, document_id, str(request.base_url))
+    """A document of an application as PDF; audited."""
+    pdf = await documents.pdf_for(resources, principal, document_id, str(request.base_url), source_ip=source_ip)
     return Response(
         pdf, media_type="application/pdf", headers={"Content-Disposition": f'inline; filename="{document_id}.pdf"'}
     )

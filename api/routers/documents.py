@@ -4,9 +4,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
-from api.deps import PrincipalDep, ResourcesDep, rate_limited_by_address
+from api.deps import PrincipalDep, ResourcesDep, SourceIpDep, rate_limited_by_address
 from api.errors import documented
 from api.services import documents
 
@@ -19,13 +19,21 @@ VerificationCode = Annotated[
 
 
 class Verification(BaseModel):
-    """Whether a code is the document's; what the document is only when it is."""
+    """Whether a code is the document's; what the document is, and says, only when it is."""
 
     valid: bool
     document_id: str
     application_id: str | None = None
     kind: str | None = None
     issued_at: str | None = None
+    fields: dict[str, str | bool] | None = Field(
+        default=None,
+        description=(
+            "what the document says, to compare with the paper; personal data masked. A permit: number, plate,"
+            " owner, issued_on, valid_until; the other kinds their key fields (accepted_on; missing, due_on,"
+            " provisional; plate, target_nature or usage_nature; status)"
+        ),
+    )
 
 
 @router.get(
@@ -37,10 +45,10 @@ class Verification(BaseModel):
     },
 )
 async def read_document(
-    document_id: str, request: Request, resources: ResourcesDep, principal: PrincipalDep
+    document_id: str, request: Request, resources: ResourcesDep, principal: PrincipalDep, source_ip: SourceIpDep
 ) -> Response:
-    """A document as PDF, or its data with `Accept: application/json`."""
-    document = await documents.document_for(resources, principal, document_id)
+    """A document as PDF, or its data with `Accept: application/json`; a read by staff is audited."""
+    document = await documents.document_for(resources, principal, document_id, source_ip=source_ip)
     if "application/json" in request.headers.get("accept", ""):
         return JSONResponse(
             {
@@ -65,7 +73,7 @@ async def read_document(
     responses=documented(429),
 )
 async def verify_document(document_id: str, code: VerificationCode, resources: ResourcesDep) -> Verification:
-    """Whether `code` is the verification code of this document; no sign-in, no personal data."""
+    """Whether `code` is the verification code of this document, and what it says; no sign-in, personal data masked."""
     document = await documents.find(resources, document_id)
     if not document.is_authentic(code):
         return Verification(valid=False, document_id=document.document_id)
@@ -75,4 +83,5 @@ async def verify_document(document_id: str, code: VerificationCode, resources: R
         application_id=document.application_id,
         kind=document.kind,
         issued_at=document.issued_at.isoformat(),
+        fields=documents.verified_fields(document),
     )

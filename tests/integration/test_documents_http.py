@@ -78,6 +78,11 @@ async def test_the_one_time_notice_reads_back_and_its_printed_code_verifies(stac
         "application_id": application_id,
         "kind": "insurance_one_time_notice",
         "issued_at": data["created_at"],
+        "fields": {
+            "missing": "承运人责任险保单",
+            "due_on": due_on,
+            "provisional": view["deadlines"]["insurance"]["provisional"],
+        },
     }
     tampered = code[:10] + ("1" if code[10] == "0" else "0") + code[11:]
     refused = await stack.api.get(verify, params={"code": tampered})
@@ -88,6 +93,7 @@ async def test_the_one_time_notice_reads_back_and_its_printed_code_verifies(stac
         "application_id": None,
         "kind": None,
         "issued_at": None,
+        "fields": None,
     }
 
 
