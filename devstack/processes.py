@@ -9,6 +9,7 @@ logging to its own file. Any part can be killed and started again.
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -21,9 +22,12 @@ from pathlib import Path
 
 import httpx
 
+from store.db import url_as
 from workflows.search_attributes import cli_flags
 
 ROOT = Path(__file__).resolve().parent.parent
+# The role the API and the worker connect as; the migration, as the owner, creates it (store/db.py).
+APP_ROLE = "permit_app"
 BIN = Path(sys.executable).parent
 
 
@@ -100,6 +104,13 @@ def _process_stats() -> dict[int, tuple[int, float]]:
         fields = line[line.rindex(")") + 2 :].split()
         stats[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / ticks_per_s)
     return stats
+
+
+def database_roles(owner_url: str, app_password: str) -> dict[str, str]:
+    """The migration's database settings: the owner's URL to migrate with, and the URL of the
+    application's role, which the migration creates (or gives `app_password` again) and the
+    processes connect with."""
+    return {"MIGRATION_DATABASE_URL": owner_url, "DATABASE_URL": url_as(owner_url, APP_ROLE, app_password)}
 
 
 def temporal_args(db_file: Path, port: int, ui_port: int, codec_url: str | None) -> list[str]:
@@ -218,6 +229,7 @@ class LocalStack:
     temporal_ui_port: int = field(default_factory=free_port)
     sandbox_port: int = field(default_factory=free_port)
     api_port: int = field(default_factory=free_port)
+    app_password: str = field(default_factory=lambda: secrets.token_urlsafe(24))
 
     @classmethod
     def fresh(cls, data_dir: Path, **kwargs: object) -> LocalStack:
@@ -256,12 +268,16 @@ class LocalStack:
     def temporal_address(self) -> str:
         return f"127.0.0.1:{self.temporal_port}"
 
+    def roles(self) -> dict[str, str]:
+        """Migrations as the owner (`running_database_url`), the processes as the application's role."""
+        return database_roles(self.running_database_url, self.app_password)
+
     def service_env(self) -> dict[str, str]:
         return {
             **os.environ,
             "APP_ENV": "development",
             "LOG_LEVEL": "WARNING",
-            "DATABASE_URL": self.database_url or "",
+            "DATABASE_URL": self.roles()["DATABASE_URL"] if self.database_url else "",
             "TEMPORAL_ADDRESS": self.temporal_address,
             "DEPARTMENTS_URL": self.sandbox_url,
             "API_PORT": str(self.api_port),
@@ -274,7 +290,8 @@ class LocalStack:
         if self.database_url is None:
             self.postgres = PrivatePostgres(self.data_dir / "postgres")
             self.database_url = self.postgres.uri()
-        subprocess.run([sys.executable, "-m", "store", "migrate"], cwd=ROOT, env=self.service_env(), check=True)
+        migration_env = {**self.service_env(), **self.roles()}
+        subprocess.run([sys.executable, "-m", "store", "migrate"], cwd=ROOT, env=migration_env, check=True)
         self.start_sandbox()
         for _ in range(workers):
             self.start_worker()
