@@ -1,6 +1,7 @@
 # One image for the API, the worker and the sandbox; the command picks the process.
 FROM python:3.11.7-slim-bookworm
-ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
+# Production unless told otherwise: the development surfaces off, the development secrets refused.
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 APP_ENV=production
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY config config

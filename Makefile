@@ -13,8 +13,10 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# The one place the development surfaces (development token, sign-in form, codec without a token)
+# and the development secrets are on: APP_ENV unset is production, which refuses them.
 run: $(STAMP)
-	$(PY) -m devstack
+	APP_ENV=development $(PY) -m devstack
 
 test: $(STAMP) browser lint
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -156,7 +156,7 @@ async def test_a_token_without_this_browsers_state_is_403(jwks_url: str) -> None
     ],
 )
 async def test_signing_in_returns_only_to_a_console_page(target: str, landing: str) -> None:
-    async with console(settings_for_tests()) as client:
+    async with console(settings_for_tests(app_env="development")) as client:  # the development sign-in form
         page = await client.get("/console/sign-in", params={"next": target})
         token = re.search(r'name="csrf_token" value="([0-9a-f]{64})"', page.text)
         assert token, page.text

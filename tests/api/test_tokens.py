@@ -18,10 +18,10 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from api.auth import InvalidToken, Principal, Role, issue_token, verify_token
-from config import Settings
 from tests.support_sandbox import serving
+from tests.support_settings import settings_for_tests
 
-SETTINGS = Settings(app_env="test")
+SETTINGS = settings_for_tests()
 CLAIMS = {"sub": "clerk-1", "role": "transport_clerk", "district": "330382"}
 
 
@@ -80,7 +80,7 @@ async def test_rs256_tokens_verify_through_the_jwks_and_nothing_else() -> None:
     jwks = {"keys": [{**public_jwk, "kid": "idp-1", "use": "sig", "alg": "RS256"}]}
     app = Starlette(routes=[Route("/jwks.json", lambda request: JSONResponse(jwks))])
     async with serving(app) as base_url:
-        settings = Settings(app_env="test", auth_jwks_url=f"{base_url}/jwks.json")
+        settings = settings_for_tests(auth_jwks_url=f"{base_url}/jwks.json")
         good = jwt.encode(claims(), key, algorithm="RS256", headers={"kid": "idp-1"})
         principal = await asyncio.to_thread(verify_token, settings, good)
         assert principal == Principal("clerk-1", Role.TRANSPORT_CLERK, "330382")

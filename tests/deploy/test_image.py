@@ -20,3 +20,9 @@ def test_the_drills_stay_out_of_the_installed_package() -> None:
     packages = project["tool"]["setuptools"]["packages"]["find"]["include"]
     assert "workflows*" in packages
     assert not [p for p in packages if p.startswith(("drills", "tests"))]
+
+
+def test_the_image_runs_in_production_unless_told_otherwise() -> None:
+    lines = (ROOT / "Dockerfile").read_text().splitlines()
+    environment = [word for line in lines if line.startswith("ENV ") for word in line.split()[1:]]
+    assert "APP_ENV=production" in environment

@@ -18,7 +18,7 @@ from sandbox.settings import SandboxSettings
 from store import Store
 from store.db import create_pool, migrate
 from tests.support_sandbox import SandboxControl, bound_socket, serving
-from tests.support_settings import settings_for_tests
+from tests.support_settings import TEST_SECRETS, settings_for_tests
 from tests.support_stack import Stack
 from workers.main import build_worker
 from workflows.types import Timing
@@ -57,10 +57,12 @@ async def stack(
         vehicle_admin_delay_s=0.3,
         courier_delay_s=0.3,
         callback_backoff_s=0.1,
+        **{name: secret for name, secret in TEST_SECRETS.items() if name.startswith("callback_secret_")},
     )
     task_queue = f"it-{uuid.uuid4()}"
     async with serving(create_sandbox_app(sandbox_settings)) as sandbox_url:
         settings = settings_for_tests(
+            app_env="development",  # the stack signs in with /v1/dev/token
             database_url=database_url,
             temporal_address=dev_server_env.client.service_client.config.target_host,
             departments_url=sandbox_url,
@@ -69,7 +71,7 @@ async def stack(
         pool = await create_pool(database_url)
         await migrate(pool)
         departments = Departments.http(sandbox_url)
-        store = Store(pool)
+        store = Store.for_settings(pool, settings)
         activities = PermitActivities(departments, store, store.calendar.load)
         try:
             async with build_worker(dev_server_env.client, task_queue, activities):
@@ -82,7 +84,7 @@ async def stack(
                     yield Stack(
                         api=api,
                         sandbox=SandboxControl(sandbox_client),
-                        store=Store(pool),
+                        store=store,
                         temporal=dev_server_env.client,
                     )
         finally:

@@ -17,7 +17,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.permit import PermitActivities
-from tests.support_settings import settings_for_tests
+from tests.support_settings import environment_for_tests, settings_for_tests
 from tests.workflows.fakes import FakeWorld, application_input
 from workers.main import build_worker
 from workers.temporal import data_converter, runtime
@@ -104,7 +104,7 @@ async def test_sigterm_stops_the_worker_within_the_graceful_window(
 ) -> None:
     env = {
         **os.environ,
-        "APP_ENV": "test",
+        **environment_for_tests(),
         "DATABASE_URL": database_url,
         "TEMPORAL_ADDRESS": dev_server_env.client.service_client.config.target_host,
         "TASK_QUEUE": f"sigterm-{uuid.uuid4()}",
