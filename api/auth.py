@@ -10,6 +10,7 @@ from typing import Any
 import jwt
 
 from config import Settings
+from domain.districts import CITY_CODE
 
 ALGORITHM = "HS256"  # tokens this service issues (e-ID sign-in, development)
 IDP_ALGORITHM = "RS256"  # tokens of the production identity provider, keys from its JWKS
@@ -31,6 +32,11 @@ class Principal:
     sub: str
     role: Role
     district: str | None = None
+
+
+def is_city_supervisor(principal: Principal) -> bool:
+    """A supervisor for the whole city (330300), who holds the city-level powers."""
+    return principal.role is Role.SUPERVISOR and principal.district == CITY_CODE
 
 
 class InvalidToken(Exception):
