@@ -197,6 +197,7 @@ async def scale() -> dict[str, Any]:
         env={
             "RATE_LIMIT_SUBMISSIONS": str(N + 10),
             "RATE_LIMIT_UPLOADS": str(2 * N + 10),
+            "RATE_LIMIT_EID_SIGN_INS": str(N + 10),  # every applicant signs in from this one address
             "POLL_USAGE_CHANGE_S": "30",
             "UPDATE_TIMEOUT_S": "120",
         },
