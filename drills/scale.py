@@ -158,7 +158,9 @@ async def resume_after_restart(stack: LocalStack, application_ids: list[str], pr
     stack.start_worker()
     restarted = datetime.now(UTC)
     started = time.perf_counter()
-    client = await Client.connect(stack.temporal_address, data_converter=data_converter(Settings()))
+    client = await Client.connect(
+        stack.temporal_address, data_converter=data_converter(Settings(app_env="development"))
+    )
     gate = asyncio.Semaphore(100)
     task = progress.add_task("woken by a signal", total=len(application_ids))
 
