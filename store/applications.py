@@ -1,19 +1,27 @@
-"""The applications projection: reserved at submission, written by the workflow, listed in the inbox."""
+"""The applications projection: reserved at submission, written by the workflow, listed in the inbox.
+
+The start input (the workflow's input: the applicant's name, ID number and phone, the delivery
+address) is kept only until the workflow has started, and sealed (store/sealing.py) meanwhile.
+"""
 
 from __future__ import annotations
 
 import builtins
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal
 
 import asyncpg
+from cryptography.exceptions import InvalidTag
 
 from domain.districts import DISTRICTS
+from domain.keyring import KeyringError
 from domain.statuses import TERMINAL, Channel, PendingAction, Status, WarningLevel
 from store.digest import keyed_digest
 from store.incidents import record_from_view
+from store.sealing import Sealer
 
 OPEN_VEHICLE_INDEX = "applications_one_open_per_vehicle"
 Sort = Literal["submitted", "decision_due", "insurance_due"]
@@ -25,7 +33,8 @@ ORDERS: dict[str, str] = {
 }
 DUE_COLUMNS: dict[str, str] = {"decision": "decision_due_on", "insurance": "insurance_due_on"}
 ALL_DISTRICTS = frozenset(DISTRICTS)
-NOT_TERMINAL = "status NOT IN ({})".format(", ".join(f"'{s}'" for s in sorted(TERMINAL)))
+TERMINAL_LIST = ", ".join(f"'{s}'" for s in sorted(TERMINAL))
+NOT_TERMINAL = f"status NOT IN ({TERMINAL_LIST})"
 
 
 @dataclass(frozen=True)
@@ -63,7 +72,7 @@ class ApplicationRow:
     district: str
     status: str
     view: dict[str, Any]
-    start_input: dict[str, Any] | None
+    start_input: dict[str, Any] | None  # opened; None once the workflow has started
 
     @property
     def is_open(self) -> bool:
@@ -76,25 +85,37 @@ class Reservation:
     created: bool
 
 
-def _row(record: asyncpg.Record) -> ApplicationRow:
-    return ApplicationRow(
-        application_id=str(record["application_id"]),
-        workflow_id=record["workflow_id"],
-        applicant_sub=record["applicant_sub"],
-        district=record["district"],
-        status=record["status"],
-        view=record["view"],
-        start_input=record["start_input"],
-    )
+def _start_input_place(application_id: str) -> str:
+    return f"applications.start_input:{application_id}"
 
 
 class Applications:
-    def __init__(self, pool: asyncpg.Pool, digest_key: str) -> None:
+    def __init__(self, pool: asyncpg.Pool, digest_key: str, sealer: Sealer) -> None:
         self._pool = pool
         self._digest_key = digest_key
+        self._sealer = sealer
 
     def _digest(self, text: str) -> str:
         return keyed_digest(self._digest_key, text)
+
+    def _seal_start_input(self, application_id: str, start_input: dict[str, Any]) -> str:
+        """Stored as a JSON string, `sealed:v1:…`; a row from before sealing holds a JSON object."""
+        return self._sealer.seal(json.dumps(start_input, ensure_ascii=False), _start_input_place(application_id))
+
+    def _row(self, record: asyncpg.Record) -> ApplicationRow:
+        application_id = str(record["application_id"])
+        start_input = record["start_input"]
+        if isinstance(start_input, str):
+            start_input = json.loads(self._sealer.open(start_input, _start_input_place(application_id)))
+        return ApplicationRow(
+            application_id=application_id,
+            workflow_id=record["workflow_id"],
+            applicant_sub=record["applicant_sub"],
+            district=record["district"],
+            status=record["status"],
+            view=record["view"],
+            start_input=start_input,
+        )
 
     async def reserve(
         self,
@@ -129,7 +150,7 @@ class Applications:
                 if existing is not None:
                     if existing["request_sha256"] != request_sha256:
                         raise IdempotencyKeyReused()
-                    return Reservation(_row(existing), created=False)
+                    return Reservation(self._row(existing), created=False)
             try:
                 async with conn.transaction():
                     record = await conn.fetchrow(
@@ -144,7 +165,7 @@ class Applications:
                         self._digest(vin),
                         submitted_at,
                         view,
-                        start_input,
+                        self._seal_start_input(application_id, start_input),
                         self._digest(plate),
                     )
             except asyncpg.UniqueViolationError as err:
@@ -161,7 +182,7 @@ class Applications:
                     request_sha256,
                     uuid.UUID(application_id),
                 )
-            return Reservation(_row(record), created=True)
+            return Reservation(self._row(record), created=True)
 
     async def mark_started(self, application_id: str) -> None:
         """The workflow runs: the start input (personal data) is no longer kept here."""
@@ -169,19 +190,49 @@ class Applications:
             "UPDATE applications SET start_input = NULL WHERE application_id = $1", uuid.UUID(application_id)
         )
 
+    async def seal_all(self) -> tuple[int, int]:
+        """Seal start inputs still in clear and re-seal those sealed with an older key.
+
+        Returns (rows sealed, rows that would not open); the latter are left for an operator.
+        """
+        rows = await self._pool.fetch(
+            """SELECT application_id, start_input FROM applications WHERE start_input IS NOT NULL
+               AND NOT (jsonb_typeof(start_input) = 'string' AND starts_with(start_input #>> '{}', $1))""",
+            self._sealer.newest_prefix,
+        )
+        sealed = unreadable = 0
+        for row in rows:
+            application_id, value = str(row["application_id"]), row["start_input"]
+            place = _start_input_place(application_id)
+            try:
+                clear_or_sealed = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+                resealed = self._sealer.reseal(clear_or_sealed, place)
+            except (KeyringError, InvalidTag):
+                unreadable += 1
+                continue
+            done = await self._pool.execute(
+                "UPDATE applications SET start_input = $2 WHERE application_id = $1 AND start_input = $3",
+                row["application_id"],
+                resealed,
+                value,
+            )
+            if done.endswith(" 1"):  # else started or sealed meanwhile (another replica starting)
+                sealed += 1
+        return sealed, unreadable
+
     async def get(self, application_id: str) -> ApplicationRow | None:
         try:
             key = uuid.UUID(application_id)
         except ValueError:
             return None
         record = await self._pool.fetchrow("SELECT * FROM applications WHERE application_id = $1", key)
-        return _row(record) if record else None
+        return self._row(record) if record else None
 
     async def open_for_vin(self, vin: str) -> ApplicationRow | None:
         record = await self._pool.fetchrow(
             f"SELECT * FROM applications WHERE vin_digest = $1 AND {NOT_TERMINAL}", self._digest(vin)
         )
-        return _row(record) if record else None
+        return self._row(record) if record else None
 
     async def list(self, query: InboxQuery) -> tuple[list[dict[str, Any]], int]:
         """Masked views in a stable order (ties broken by id), with the total for the filters."""
@@ -223,14 +274,17 @@ class Applications:
         return [r["view"] for r in rows], total
 
     async def project(self, version: int, view: dict[str, Any], masked: dict[str, Any]) -> None:
-        """Write the workflow's view and its incident; an older version never overwrites a newer one."""
+        """Write the workflow's view and its incident; an older version never overwrites a newer one.
+
+        The first view with a terminal status sets `closed_at`, where the retention period starts."""
         deadlines = view.get("deadlines") or {}
         pending = view.get("pending") or []
         async with self._pool.acquire() as conn, conn.transaction():
             district = await conn.fetchval(
-                """UPDATE applications SET status = $2, step = $3, accepted_on = $4, insurance_due_on = $5,
+                f"""UPDATE applications SET status = $2, step = $3, accepted_on = $4, insurance_due_on = $5,
                        decision_due_on = $6, permit_number = $7, view = $8, version = $9, updated_at = now(),
-                       insurance_provisional = $10, decision_provisional = $11, warning_level = $12
+                       insurance_provisional = $10, decision_provisional = $11, warning_level = $12,
+                       closed_at = CASE WHEN $2 IN ({TERMINAL_LIST}) THEN coalesce(closed_at, now()) END
                    WHERE application_id = $1 AND version < $9 RETURNING district""",
                 uuid.UUID(view["application_id"]),
                 view["status"],
@@ -256,7 +310,7 @@ class Applications:
                 WHERE (insurance_provisional OR decision_provisional OR insurance_due_on IS NULL)
                 AND {NOT_TERMINAL}"""
         )
-        return [_row(r) for r in records]
+        return [self._row(r) for r in records]
 
 
 def _date(text: str | None) -> date | None:
