@@ -64,15 +64,21 @@ class AuditLog:
     ) -> None:
         async with self._pool.acquire() as conn, conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock($1)", CHAIN_LOCK)
-            last = await conn.fetchrow("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
             # The time after the lock, so that `at` follows `seq`; the detail as jsonb gives it back
             # (key order, numbers), so that the hash covers what verification will read.
-            now = await conn.fetchrow("SELECT clock_timestamp() AS at, $1::jsonb AS detail", detail or {})
-            assert now is not None
+            head = await conn.fetchrow(
+                """SELECT coalesce(last.seq, 0) + 1 AS seq, coalesce(last.hash, $2) AS prev_hash,
+                          clock_timestamp() AS at, $1::jsonb AS detail
+                   FROM (SELECT 1) one LEFT JOIN LATERAL
+                        (SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1) last ON true""",
+                detail or {},
+                GENESIS,
+            )
+            assert head is not None  # one row, always
             entry = {
-                "seq": last["seq"] + 1 if last else 1,
-                "prev_hash": last["hash"] if last else GENESIS,
-                "at": now["at"],
+                "seq": head["seq"],
+                "prev_hash": head["prev_hash"],
+                "at": head["at"],
                 "actor": actor,
                 "role": role,
                 "district": district,
@@ -80,7 +86,7 @@ class AuditLog:
                 "target": target,
                 "outcome": outcome,
                 "source_ip": source_ip,
-                "detail": now["detail"],
+                "detail": head["detail"],
             }
             await conn.execute(
                 """INSERT INTO audit_log (seq, prev_hash, hash, at, actor, role, district, action, target,
