@@ -18,8 +18,10 @@ from datetime import UTC
 import asyncpg
 import pytest
 
+from config import DEV_AUDIT_KEY, Settings
 from store import Store
 from store.db import create_pool, migrate, migration_files
+from tests.support_settings import production_settings
 
 AUDIT_KEY = "tests-only-audit-key-of-test-audit-chain"
 
@@ -208,3 +210,9 @@ async def test_migration_008_refuses_to_key_an_altered_trail(own_database: str) 
         assert await pool.fetchval("SELECT count(*) FROM schema_migrations WHERE version >= '008'") == 0
     finally:
         await pool.close()
+
+
+@pytest.mark.parametrize("key", [DEV_AUDIT_KEY, "short-key"])
+def test_outside_development_the_published_or_a_short_key_is_refused(key: str) -> None:
+    with pytest.raises(ValueError, match="AUDIT_KEY"):
+        Settings(**{**production_settings().model_dump(), "audit_key": key})
