@@ -183,12 +183,16 @@ def _resolution_problems(err: ValidationError) -> dict[str, str]:
 
 @router.get("/applications/{application_id}/materials/{material_id}")
 async def read_material(
-    application_id: str, material_id: str, resources: ResourcesDep, principal: Principal = STAFF
+    application_id: str,
+    material_id: str,
+    resources: ResourcesDep,
+    source_ip: SourceIpDep,
+    principal: Principal = STAFF,
 ) -> Response:
-    """A scan the application was submitted with, for preview."""
+    """A scan the application was submitted with, for preview; audited."""
     row = await applications.application_for(resources, principal, application_id)
     view = await applications.current_view(resources, row)
-    content_type, content = await materials.content_of(resources, view, material_id)
+    content_type, content = await materials.content_of(resources, principal, view, material_id, source_ip=source_ip)
     return Response(content, media_type=content_type, headers={"Content-Disposition": "inline"})
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.auth import Principal
+from api.auth import Principal, Role
 from api.errors import ApiError, field_error, not_found
 from api.resources import Resources
+from api.services import audit
 from domain.statuses import MaterialKind
 from store.materials import Material
 
@@ -50,11 +51,21 @@ async def find(resources: Resources, material_id: str) -> Material | None:
     return await resources.store.materials.get(material_id)
 
 
-async def content_of(resources: Resources, view: dict[str, Any], material_id: str) -> tuple[str, bytes]:
-    """A scan the application was submitted (or supplemented) with; 404 for any other material."""
+async def content_of(
+    resources: Resources, principal: Principal, view: dict[str, Any], material_id: str, *, source_ip: str | None
+) -> tuple[str, bytes]:
+    """A scan the application was submitted (or supplemented) with; 404 for any other material.
+
+    A read by staff is audited (`material.read`): scans show the applicant's papers in full.
+    """
     if material_id not in {m["material_id"] for m in view.get("materials", [])}:
         raise not_found("material")
     found = await resources.store.materials.content(material_id)
     if found is None:
         raise not_found("material")
+    if principal.role is not Role.APPLICANT:
+        application_id = view["application_id"]
+        await audit.record(
+            resources, principal, "material.read", material_id, "ok", source_ip=source_ip, application_id=application_id
+        )
     return found
