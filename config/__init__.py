@@ -78,6 +78,8 @@ class Settings(BaseSettings):
     # Per client address and hour, on the public document verification (no sign-in). Behind an
     # ingress, set FORWARDED_ALLOW_IPS to its address so the client's own address counts.
     rate_limit_verifications: int = 300
+    # Per client address and hour, on the e-ID sign-in (each call asks the e-ID service).
+    rate_limit_eid_sign_ins: int = 60
 
     max_upload_bytes: int = Field(default=10 * 1024 * 1024)
     update_timeout_s: float = 30.0
