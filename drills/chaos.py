@@ -178,6 +178,7 @@ async def run_drill(drill: Drill, data_dir: Path, say: Callable[[str], None] = p
             "DRILL_INSURANCE_DEADLINE_S": str(drill.insurance_deadline_s),
             "RATE_LIMIT_UPLOADS": "1000",
             "RATE_LIMIT_SUBMISSIONS": "1000",
+            "RATE_LIMIT_EID_SIGN_INS": "1000",
         },
         sandbox_env={
             "SANDBOX_VEHICLE_ADMIN_DELAY_S": "0.5",
