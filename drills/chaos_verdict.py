@@ -62,6 +62,7 @@ class Report:
     faults: Counter[str] = field(default_factory=Counter)
     seconds: float = 0.0
     failed_workflows: int = 0
+    continued_runs: int = 0  # runs that handed over to a new run (continue-as-new)
     incidents_opened: int = 0
     incidents_open: int = 0
     incidents_resolved: int = 0
@@ -96,6 +97,7 @@ async def failed_workflows(client: Client, report: Report) -> None:
     report.failed_workflows = (await client.count_workflows(failed)).count
     async for execution in client.list_workflows(failed, limit=10):
         report.problems.append(f"workflow {execution.id} failed")
+    report.continued_runs = (await client.count_workflows("ExecutionStatus = 'ContinuedAsNew'")).count
 
 
 async def verify(cases: list[Case], stack: LocalStack, sandbox: httpx.AsyncClient, report: Report) -> None:

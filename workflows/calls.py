@@ -22,8 +22,9 @@ from domain import errors
 from domain.eligibility import Finding, VehicleFacts
 from domain.statuses import ShipmentState, UsageChangeState
 from workflows import texts
-from workflows.state import ApplicationState, current_details, search_attributes, view
+from workflows.state import current_details, search_attributes, view
 from workflows.types import (
+    ApplicationState,
     AssessmentInput,
     Deadlines,
     DeadlinesQuery,
@@ -247,16 +248,25 @@ class UsageChangeFailed(Exception):
 
 
 async def usage_change_done(
-    job: UsageChangeJob, reports: dict[str, UsageChangeReport], timing: Timing, wait: Wait = wait_for
+    job: UsageChangeJob,
+    reports: dict[str, UsageChangeReport],
+    timing: Timing,
+    wait: Wait = wait_for,
+    between_polls: Callable[[timedelta], Awaitable[None]] | None = None,
+    poll: timedelta | None = None,
 ) -> UsageChangeJob:
     """Wait for a usage-change job to complete: the vehicle administration's callback (into `reports`)
-    first, polling as fall-back. A job that failed raises UsageChangeFailed. `wait` waits for the
-    callback (the workflow's own wait stops for a closing)."""
-    job_id, poll = job.job_id, timedelta(seconds=timing.usage_change_poll_s)
-    cap = max(poll, timedelta(seconds=timing.poll_max_s))
+    first, polling as fall-back, every `poll` (backing off). A job that failed raises UsageChangeFailed.
+    `wait` waits for the callback (the workflow's own wait stops for a closing); `between_polls` runs
+    before each wait with the next poll's interval (the workflow may continue as new there)."""
+    first = timedelta(seconds=timing.usage_change_poll_s)
+    job_id, poll = job.job_id, poll or first
+    cap = max(first, timedelta(seconds=timing.poll_max_s))
     while job.status != UsageChangeState.COMPLETED:
         if job.status == UsageChangeState.FAILED:
             raise UsageChangeFailed(job.target_nature)
+        if between_polls is not None:
+            await between_polls(poll)
         reported = await wait(
             lambda: job_id in reports, poll, "vehicle administration callback, else poll the usage-nature change"
         )
@@ -287,21 +297,21 @@ class Projector:
     """Writes the view to the store (a local activity: its marker in the history, without the view)
     and the search attributes to Temporal's visibility, each time the application moves."""
 
-    def __init__(self, state: ApplicationState) -> None:
+    def __init__(self, state: ApplicationState, version: int = 0) -> None:
         self._state = state
-        self._version = 0
+        self.version = version  # the store keeps the projection of the highest version
         self._upserted: dict[str, Any] = {}
 
     async def __call__(self) -> None:
-        self._version += 1
+        self.version += 1
         values = search_attributes(self._state)
         changed = [key.value_set(v) for key, v in values.items() if self._upserted.get(key.name) != v]
         if changed:
             workflow.upsert_search_attributes(changed)
             self._upserted.update({key.name: v for key, v in values.items()})
         workflow.set_current_details(current_details(self._state))
-        request = ProjectionRequest(self._version, view(self._state))
+        request = ProjectionRequest(self.version, view(self._state))
         try:
             await local(PermitActivities.project, request, self._state.input.timing)
         except ActivityError as err:  # the inbox lags until the next projection; the workflow holds the state
-            workflow.logger.error("projection %d failed: %s", self._version, type(err.cause).__name__)
+            workflow.logger.error("projection %d failed: %s", self.version, type(err.cause).__name__)

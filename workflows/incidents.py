@@ -36,8 +36,8 @@ from domain import errors
 from domain.statuses import TERMINAL, Actor, IncidentAction, Status
 from workflows import texts
 from workflows.saga import Closed
-from workflows.state import ApplicationState, note
-from workflows.types import IncidentResolution
+from workflows.state import note
+from workflows.types import ApplicationState, IncidentResolution
 
 T = TypeVar("T")
 

@@ -19,10 +19,10 @@ from domain.statuses import Actor, Status
 from workflows import calls, texts
 from workflows.clocks import department_instant
 from workflows.incidents import Incidents
+from workflows.rollover import Rollover
 from workflows.saga import Closed
-from workflows.state import ApplicationState
 from workflows.statutory_clocks import StatutoryClocks
-from workflows.types import VehicleQuery
+from workflows.types import ApplicationState, VehicleQuery
 
 
 class InsuranceChecks:
@@ -32,17 +32,22 @@ class InsuranceChecks:
         clocks: StatutoryClocks,
         incidents: Incidents,
         wait: Callable[..., Awaitable[bool]],
+        queried_at: datetime | None,
     ) -> None:
         self._state, self._clocks, self._incidents, self._wait = state, clocks, incidents, wait
         self._requested = 0
         self._done = 0
-        self._queried_at: datetime | None = None
+        self.queried_at = queried_at  # the last platform query (a continued run keeps its window)
+        self.answered = 0  # the applicant's checks this run (each an update in its history)
+        self.rollover: Rollover | None = None  # the run may continue as new between two queries
 
     async def until_found(self) -> None:
         """Query until the policy is found; raises Closed (expired) when the deadline passes without it."""
         input = self._state.input
         query = VehicleQuery(vin=input.vehicle.vin, plate=input.vehicle.plate)
         while self._state.policy is None:
+            if self.rollover is not None:
+                await self.rollover.at_quiet_point()
             deadline = self._clocks.insurance_deadline()
             remaining = deadline - workflow.now()
             if remaining <= timedelta(0):
@@ -70,8 +75,9 @@ class InsuranceChecks:
 
     async def check(self) -> None:
         """The applicant's check: answered by the next query, or at once within the window after one."""
+        self.answered += 1
         window = timedelta(seconds=self._state.input.timing.insurance_check_window_s)
-        if self._queried_at is not None and workflow.now() - self._queried_at < window:
+        if self.queried_at is not None and workflow.now() - self.queried_at < window:
             return
         ticket = self.request()
         await workflow.wait_condition(
@@ -82,13 +88,18 @@ class InsuranceChecks:
             )
         )
 
+    def pending(self) -> bool:
+        """Checks asked for and not yet answered by a query."""
+        return self._requested > self._done
+
     def _news(self, requested: int, deadline_changes: int) -> bool:
-        return self._requested > requested or self._clocks.changes > deadline_changes
+        due = self.rollover is not None and self.rollover.due()
+        return self._requested > requested or self._clocks.changes > deadline_changes or due
 
     async def _query(self, query: VehicleQuery, before: datetime) -> None:
         """One platform query answers every check requested so far (coalesced)."""
         requested = self._requested
-        self._queried_at = workflow.now()
+        self.queried_at = workflow.now()
         timing = self._state.input.timing
         policy = await self._incidents.guard(lambda: calls.department(PermitActivities.find_policy, query, timing))
         if policy is not None and department_instant(policy.bought_at) < before:

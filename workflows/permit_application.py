@@ -1,25 +1,17 @@
-"""PermitApplicationWorkflow: one ride-hailing permit application, from submission to
-the documents in the owner's hands (DOMAIN.md, steps 1-9).
-
-The workflow is the source of truth for the application's state. Clerks decide
-through updates (validated before they reach history), departments report through
-signals, and the view is a query. Every ending without a permit after the vehicle
-administration was asked to change the usage nature reverts it and returns the originals.
-No department's answer fails the execution: it closes the application or opens an incident
-(incidents.py) that a supervisor resolves; the insurance deadline holds at every wait from
-acceptance until the policy is found (waits.py).
-
-Beside it: the state and its view (state.py), the activities as the workflow calls them
-(calls.py), the statutory clocks (statutory_clocks.py, their arithmetic in clocks.py), the
-insurance step and its coalesced checks (insurance.py), the undos of the saga (saga.py, undos.py),
-the validators' rules (refusals.py), what the applicant reads (texts.py), and every type that
-crosses the data converter (types.py).
+"""PermitApplicationWorkflow: one ride-hailing permit application, from submission to the documents in
+the owner's hands (DOMAIN.md, steps 1-9). The source of truth for the application's state: clerks decide
+through updates (validated before they reach history), departments report through signals, the view is a
+query. An ending without a permit undoes what was done (saga.py, undos.py); no department's answer fails
+the execution: it closes the application or opens an incident (incidents.py); the insurance deadline holds
+at every wait from acceptance until the policy is found (waits.py); a long history continues as new
+(rollover.py). Beside it: the state's views (state.py), the activities as called (calls.py), the clocks
+(statutory_clocks.py, clocks.py), the insurance step (insurance.py), the clerks' decisions (decisions.py),
+the validators' rules (refusals.py), what the applicant reads (texts.py), the converter's types (types.py).
 """
 
 from __future__ import annotations
 
-import functools
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from temporalio import workflow
@@ -41,13 +33,17 @@ with workflow.unsafe.imports_passed_through():
         Step,
     )
     from workflows import calls, refusals, texts, undos
+    from workflows.decisions import Decisions
     from workflows.incidents import Incidents
     from workflows.insurance import InsuranceChecks
+    from workflows.rollover import Rollover
     from workflows.saga import Closed, Saga
-    from workflows.state import ApplicationState, note, view
+    from workflows.state import note, view
     from workflows.statutory_clocks import StatutoryClocks
     from workflows.types import (
+        ApplicationState,
         CalendarChanged,
+        Carried,
         Decision,
         DeliveryReport,
         IncidentResolution,
@@ -58,7 +54,6 @@ with workflow.unsafe.imports_passed_through():
         Supplements,
         UsageChangeReport,
         VehicleQuery,
-        VehicleRecord,
         Withdrawal,
     )
     from workflows.waits import Waits
@@ -68,33 +63,43 @@ with workflow.unsafe.imports_passed_through():
 class PermitApplicationWorkflow:
     @workflow.init
     def __init__(self, input: PermitApplicationInput) -> None:
-        self._input = input
-        self._state = ApplicationState(input=input, materials=dict(input.materials))
-        self._project = calls.Projector(self._state)
-        self._clocks = StatutoryClocks(self._state, self._project)
+        """A new application, or (`input.carried`) the next run of one that continued as new (rollover.py)."""
+        was = input.carried or Carried(ApplicationState(input, materials=dict(input.materials)))
+        self._state, self._input = was.state, was.state.input
+        self._project = calls.Projector(self._state, was.projection_version)
+        self._clocks = StatutoryClocks(self._state, self._project, was.reminders_handled)
         self._waits = Waits(self._clocks)
         self._wait = self._waits.wait
         self._incidents = Incidents(self._state, self._wait, self._incident_changed)
         self._saga = Saga(failed=self._compensation_failed)
-        self._insurance_checks = InsuranceChecks(self._state, self._clocks, self._incidents, self._wait)
+        checks = InsuranceChecks(self._state, self._clocks, self._incidents, self._wait, was.insurance_queried_at)
+        self._insurance_checks = checks
+        self._rollover = checks.rollover = Rollover(
+            input.timing, lambda: checks.answered, self._clocks.idle, self._interrupted, self._carry
+        )
         # Human steps.
-        self._decision: Decision | None = None
-        self._decisions_taken = 0
-        self._decisions_settled = 0
+        self._decisions = Decisions(was.decisions_taken)
         self._supplements: Supplements | None = None
-        # Departments' callbacks.
-        self._usage_reports: dict[str, UsageChangeReport] = {}
-        self._delivered: set[str] = set()  # tracking numbers, reported by callback (even before `ship` answers)
+        # Departments' callbacks, and the usage-nature change in flight.
+        self._usage_reports: dict[str, UsageChangeReport] = dict(was.usage_reports)
+        self._delivered = set(was.delivered)  # tracking numbers, reported by callback (even before `ship` answers)
+        self._usage_job, self._usage_poll_s = was.usage_job, was.usage_poll_s
+        for step in was.undos:
+            self._undo(step)
 
     # ------------------------------------------------------------------ run
 
     @workflow.run
     async def run(self, input: PermitApplicationInput) -> PermitApplicationResult:
-        workflow.logger.info("application started", extra={"request_id": input.request_id})
-        self._note("submitted", Actor.APPLICANT, channel=input.channel)
-        await self._project()
+        carried = input.carried
+        if carried is None:
+            workflow.logger.info("application started", extra={"request_id": input.request_id})
+            self._note("submitted", Actor.APPLICANT, channel=input.channel)
+            await self._project()
+        else:
+            self._clocks.resume()
         try:
-            await self._steps()
+            await self._steps(carried.state.status if carried else None)
         except Closed as closed:
             await self._close_without_permit(closed)
         self._state.licensing_decided = True
@@ -104,13 +109,16 @@ class PermitApplicationWorkflow:
         number = permit["number"] if permit else None
         return PermitApplicationResult(input.application_id, self._state.status.value, number)
 
-    async def _steps(self) -> None:
-        await self._enter(Status.COLLECTING_DATA)
-        await self._collect_and_assess()
-        await self._preliminary_review()
-        if self._input.channel == Channel.ONLINE:
-            await self._originals()
-        await self._usage_change()
+    async def _steps(self, resume_at: Status | None) -> None:
+        """The process in order; a continued run resumes at the long wait where the last run handed over."""
+        if resume_at is None:
+            await self._enter(Status.COLLECTING_DATA)
+            await self._collect_and_assess()
+            await self._preliminary_review()
+            if self._input.channel == Channel.ONLINE:
+                await self._originals()
+        if resume_at in (None, Status.VEHICLE_NATURE_CHANGE):
+            await self._usage_change()
         await self._insurance()
         await self._final_review()
         await self._issue()
@@ -124,9 +132,8 @@ class PermitApplicationWorkflow:
     async def _collect_and_assess(self) -> None:
         """Shared data from the departments (一网通办), then the eligibility rules."""
         input = self._input
-        query = VehicleQuery(
-            vin=input.vehicle.vin, plate=input.vehicle.plate, owner_id_number=input.applicant.id_number
-        )
+        vehicle_id = input.vehicle
+        query = VehicleQuery(vin=vehicle_id.vin, plate=vehicle_id.plate, owner_id_number=input.applicant.id_number)
         guard, timing = self._incidents.guard, input.timing
         vehicle = await guard(lambda: calls.department(PermitActivities.verify_ownership, query, timing))
         self._state.vehicle = vehicle
@@ -152,8 +159,8 @@ class PermitApplicationWorkflow:
             self._note("supplement_requested", decision.actor, reason=decision.reason, items=decision.items)
             await self._enter(Status.SUPPLEMENT_REQUESTED)
             text = texts.supplement_request(decision.items, decision.reason)
-            await self._notify(f"supplement-request-{self._decisions_taken}", text)
-            self._settle_decision()
+            await self._notify(f"supplement-request-{self._decisions.taken}", text)
+            self._decisions.settle()
             await self._wait(lambda: self._supplements is not None)
             assert self._supplements is not None
             self._note("supplements_submitted", Actor.APPLICANT, materials=sorted(self._supplements.materials))
@@ -175,7 +182,7 @@ class PermitApplicationWorkflow:
         await self._document("joint_handling_confirmation", texts.joint_handling_confirmation(accepted_on))
         await self._document("insurance_one_time_notice", texts.insurance_one_time_notice(insurance))
         await self._notify("one-time-notice", texts.one_time_notice(insurance))
-        self._settle_decision()
+        self._decisions.settle()
 
     async def _originals(self) -> None:
         """Online channel: the applicant mails the originals; a clerk confirms receipt."""
@@ -186,26 +193,35 @@ class PermitApplicationWorkflow:
         self._state.step = Step.ORIGINALS_RECEIVED
         await self._project()
         decision = await self._await_decision()
-        self._saga.add("originals_return", Actor.SYSTEM, functools.partial(undos.return_originals, self._state))
+        self._undo(undos.ORIGINALS_RETURN)
         self._note("originals_received", decision.actor)
         await self._move_on(Status.VEHICLE_NATURE_CHANGE)
         await self._notify("originals-received", texts.sms(texts.Sms.ORIGINALS_RECEIVED))
-        self._settle_decision()
+        self._decisions.settle()
 
     async def _usage_change(self) -> None:
         """并联审批: the vehicle administration changes the usage nature to ride-hailing and feeds back."""
         await self._enter(Status.VEHICLE_NATURE_CHANGE)
         plate, guard = self._input.vehicle.plate, self._incidents.guard
-        await self._document("vehicle_change_contact_form", texts.vehicle_change_contact_form(plate))
-        requested = await guard(lambda: calls.request_usage_change(self._input, USAGE_RIDE_HAILING, "usage-change"))
-        revert = functools.partial(undos.revert_usage_nature, self._state, self._usage_reports)
-        reversal = self._saga.add("usage_nature_reversal", Actor.VEHICLE_ADMIN, revert)
+        if self._usage_job is None:  # else requested by the run before this one
+            await self._document("vehicle_change_contact_form", texts.vehicle_change_contact_form(plate))
+            change = calls.request_usage_change
+            self._usage_job = await guard(lambda: change(self._input, USAGE_RIDE_HAILING, "usage-change"))
+            self._undo(undos.USAGE_NATURE_REVERSAL)
+        requested, reports, timing = self._usage_job, self._usage_reports, self._input.timing
+        poll = timedelta(seconds=self._usage_poll_s) if self._usage_poll_s else None
+
+        async def hand_over(next_poll: timedelta) -> None:
+            self._usage_poll_s = next_poll.total_seconds()
+            await self._rollover.at_quiet_point()
+
         try:
-            reports, timing = self._usage_reports, self._input.timing
-            job = await guard(lambda: calls.usage_change_done(requested, reports, timing, self._wait))
+            done = calls.usage_change_done
+            job = await guard(lambda: done(requested, reports, timing, self._wait, hand_over, poll))
         except calls.UsageChangeFailed:
-            self._saga.discard(reversal)  # nothing changed at the vehicle administration: nothing to revert
+            self._saga.discard(undos.USAGE_NATURE_REVERSAL)  # nothing changed at the vehicle administration
             raise Closed(Status.REJECTED, texts.REASON_USAGE_CHANGE_FAILED, Actor.VEHICLE_ADMIN) from None
+        self._usage_job = self._usage_poll_s = None
         self._note("usage_nature_changed", Actor.VEHICLE_ADMIN, target_nature=USAGE_RIDE_HAILING)
         await self._document(
             "usage_nature_feedback_form", texts.usage_nature_feedback_form(plate, job.driving_license_no)
@@ -225,11 +241,12 @@ class PermitApplicationWorkflow:
         if decision.outcome == Outcome.REJECT:
             raise Closed(Status.REJECTED, decision.reason, decision.actor)
         self._note("final_review_approved", decision.actor)
-        self._settle_decision()
+        self._decisions.settle()
 
     async def _issue(self) -> None:
         """审核发证: a permit number, the permit document, and no way back."""
-        input, vehicle = self._input, self._vehicle()
+        input, vehicle = self._input, self._state.vehicle
+        assert vehicle is not None, "the ownership is verified first"
         permit = await self._incidents.guard(lambda: calls.allocate_permit(input, vehicle, self._today()))
         self._state.permit = permit
         self._note("permit_issued", Actor.TRANSPORT_CLERK, number=permit["number"])
@@ -256,7 +273,7 @@ class PermitApplicationWorkflow:
         """Undo what the steps did, the latest first, then give notice of the closing."""
         self._state.status, self._state.step = closed.status, None
         self._note(closed.status.value, closed.actor, reason=closed.reason)
-        self._settle_decision()
+        self._decisions.settle()
         await self._project()
         await self._saga.compensate(after_each=self._project, guard=self._incidents.undo)
         if closed.status in (Status.REJECTED, Status.EXPIRED):
@@ -276,15 +293,12 @@ class PermitApplicationWorkflow:
     @workflow.update
     async def decide(self, decision: Decision) -> dict[str, Any]:
         """A clerk's decision at the step the application waits for."""
-        self._decisions_taken += 1
-        ticket = self._decisions_taken
-        self._decision = decision
-        await workflow.wait_condition(lambda: self._decisions_settled >= ticket or self._state.status in TERMINAL)
+        await self._decisions.take(decision, closed=lambda: self._state.status in TERMINAL)
         return self.view()
 
     @decide.validator
     def _validate_decide(self, decision: Decision) -> None:
-        refusals.decision(self._state, self._closing(), decision, undecided=self._decision is None)
+        refusals.decision(self._state, self._closing(), decision, undecided=self._decisions.next is None)
 
     @workflow.update
     async def submit_supplements(self, supplements: Supplements) -> dict[str, Any]:
@@ -378,25 +392,15 @@ class PermitApplicationWorkflow:
 
     async def _await_decision(self) -> Decision:
         """The clerk's decision at the step set by `_enter`; validated by `_validate_decide`."""
-        await self._wait(lambda: self._decision is not None)
-        decision = self._decision
-        assert decision is not None
-        self._decision = None
+        decision = await self._decisions.awaited(self._wait)
         self._state.step = None
-        workflow.logger.info(
-            "decision %s at %s", decision.outcome, decision.step, extra={"request_id": decision.request_id}
-        )
         return decision
-
-    def _settle_decision(self) -> None:
-        self._decisions_settled = self._decisions_taken
 
     async def _move_on(self, status: Status) -> None:
         """Answer the clerk with the status the decision leads to, and show it before the paperwork it starts."""
+        self._decisions.settle()
         if not self._closing():
             self._state.status, self._state.step = status, None
-        self._settle_decision()
-        if not self._closing():
             await self._project()
 
     async def _enter(self, status: Status, awaiting: Step | None = None) -> None:
@@ -419,9 +423,28 @@ class PermitApplicationWorkflow:
 
     async def _incident_changed(self) -> None:
         """An incident opened or was resolved: the clerk's decision that led to it is answered with it."""
-        self._settle_decision()
+        self._decisions.settle()
         await self._project()
 
-    def _vehicle(self) -> VehicleRecord:
-        assert self._state.vehicle is not None, "the ownership is verified first"
-        return self._state.vehicle
+    def _undo(self, step: str) -> None:
+        """Register the undo of a step that succeeded (undos.py), by the step's name."""
+        self._saga.add(step, *undos.by_step(self._state, self._usage_reports)[step])
+
+    def _interrupted(self) -> bool:
+        """What a long wait acts on before it may hand over: a withdrawal, a check, a clerk, an incident."""
+        human = self._decisions.next is not None or self._supplements is not None
+        return self._closing() or self._insurance_checks.pending() or human or self._state.incident is not None
+
+    def _carry(self) -> Carried:
+        return Carried(
+            state=self._state,
+            undos=self._saga.steps(),
+            usage_job=self._usage_job,
+            usage_poll_s=self._usage_poll_s,
+            usage_reports=dict(self._usage_reports),
+            delivered=sorted(self._delivered),
+            decisions_taken=self._decisions.taken,
+            projection_version=self._project.version,
+            reminders_handled=sorted(self._clocks.reminders_handled),
+            insurance_queried_at=self._insurance_checks.queried_at,
+        )

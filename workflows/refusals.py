@@ -10,8 +10,7 @@ from temporalio.exceptions import ApplicationError
 
 from domain import errors
 from domain.statuses import STEP_OUTCOMES, TERMINAL, Status, Step
-from workflows.state import ApplicationState
-from workflows.types import Decision
+from workflows.types import ApplicationState, Decision
 
 
 def if_closed(state: ApplicationState, closing: bool) -> None:

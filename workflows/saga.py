@@ -49,8 +49,12 @@ class Saga:
         self._undos.append(undo)
         return undo
 
-    def discard(self, undo: Undo) -> None:
-        self._undos.remove(undo)
+    def discard(self, step: str) -> None:
+        self._undos = [undo for undo in self._undos if undo.step != step]
+
+    def steps(self) -> list[str]:
+        """The steps whose undos are registered, the earliest first: a continued run registers them again."""
+        return [undo.step for undo in self._undos]
 
     async def compensate(self, after_each: Callable[[], Awaitable[None]], guard: Guard = run) -> None:
         """Run the undos, the latest first, each through `guard`; one that fails all the same (a job the

@@ -7,41 +7,15 @@ current details and the search attributes are all derived here, without Temporal
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from temporalio.common import SearchAttributeKey
 
-from domain.statuses import TERMINAL, Actor, PendingAction, Status, Step, WarningLevel
+from domain.statuses import TERMINAL, Actor, PendingAction, Status
 from workflows import search_attributes as sa
 from workflows.clocks import end_of_day
-from workflows.types import Deadlines, PermitApplicationInput, Policy, VehicleRecord
-
-
-@dataclass
-class ApplicationState:
-    input: PermitApplicationInput
-    status: Status = Status.SUBMITTED
-    step: Step | None = None  # the clerk's step the application waits for
-    materials: dict[str, str] = field(default_factory=dict)
-    timeline: list[dict[str, Any]] = field(default_factory=list)
-    documents: list[dict[str, str]] = field(default_factory=list)
-    findings: list[dict[str, str]] = field(default_factory=list)
-    supplement_items: list[str] = field(default_factory=list)
-    vehicle: VehicleRecord | None = None
-    accepted_on: str | None = None
-    accepted_at: datetime | None = None
-    deadlines: Deadlines | None = None
-    warning: WarningLevel = WarningLevel.NONE
-    licensing_decided: bool = False
-    originals_tracking: str | None = None
-    policy: Policy | None = None
-    permit: dict[str, str] | None = None
-    delivery_tracking: str | None = None
-    # The open incident (API.md, "Incidents"): incident_id, step, department, answer, opened_at.
-    incident: dict[str, str] | None = None
-
+from workflows.types import ApplicationState
 
 # What an open application waits for, by status (awaiting_originals depends on the shipment).
 PENDING_BY_STATUS: dict[Status, tuple[PendingAction, Actor]] = {

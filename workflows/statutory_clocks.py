@@ -18,24 +18,34 @@ from temporalio.exceptions import ActivityError
 from activities.permit import PermitActivities
 from domain.statuses import TERMINAL, Actor
 from workflows import calls, clocks, incidents, texts
-from workflows.state import ApplicationState, note
-from workflows.types import Deadlines, VehicleQuery
+from workflows.state import note
+from workflows.types import ApplicationState, Deadlines, VehicleQuery
 
 
 class StatutoryClocks:
-    def __init__(self, state: ApplicationState, project: calls.Projector) -> None:
+    def __init__(self, state: ApplicationState, project: calls.Projector, reminders_handled: list[str]) -> None:
         self._state, self._project = state, project
         self.changes = 0  # how often the deadlines were set: a wait on the insurance deadline starts anew
         self._recompute_requests = 0
-        self._reminders_handled: set[str] = set()
+        self.reminders_handled = set(reminders_handled)
         self._task: asyncio.Task[None] | None = None
+        self._waiting_since: int | None = None  # the recompute requests seen when the task last began to wait
 
     async def start(self) -> Deadlines:
         """At acceptance: compute the deadlines, then keep time in a task of their own."""
         assert self._state.accepted_on is not None
         self._apply(await calls.compute_deadlines(self._state.accepted_on, self._state.input.timing))
-        self._task = asyncio.create_task(self._run())
+        self.resume()
         return self.deadlines()
+
+    def resume(self) -> None:
+        """Keep time from the deadlines in the state (at acceptance, or in a run continued as new)."""
+        if self._state.deadlines is not None and not self._stopped():
+            self._task = asyncio.create_task(self._run())
+
+    def idle(self) -> bool:
+        """Nothing in hand: no SMS, projection or recompute under way or asked for (a run may hand over)."""
+        return self._task is None or self._task.done() or self._waiting_since == self._recompute_requests
 
     async def stopped(self) -> None:
         if self._task is not None:
@@ -93,7 +103,7 @@ class StatutoryClocks:
 
     def _reminder_instants(self) -> dict[str, datetime]:
         timing, deadline = self._state.input.timing, self.insurance_deadline()
-        return clocks.reminder_instants(self.deadlines(), timing, deadline, self._reminders_handled)
+        return clocks.reminder_instants(self.deadlines(), timing, deadline, self.reminders_handled)
 
     def _stopped(self) -> bool:
         return self._state.licensing_decided or self._state.status in TERMINAL
@@ -111,7 +121,7 @@ class StatutoryClocks:
             now = workflow.now()
             reminders = self._reminder_instants().values() if state.policy is None else ()
             next_at = clocks.next_wake_up(now, state.deadlines, state.warning, reminders)
-            requested = self._recompute_requests
+            requested = self._waiting_since = self._recompute_requests
             with contextlib.suppress(TimeoutError):
                 await workflow.wait_condition(
                     functools.partial(self._news, requested),
@@ -120,6 +130,7 @@ class StatutoryClocks:
                     if next_at
                     else None,
                 )
+            self._waiting_since = None
             if self._recompute_requests > requested and not self._stopped():
                 await self._recompute()
 
@@ -131,7 +142,7 @@ class StatutoryClocks:
         due = clocks.due_reminders(self._reminder_instants(), workflow.now())
         if not due:
             return
-        self._reminders_handled.update(str(n) for n in due)
+        self.reminders_handled.update(str(n) for n in due)
         text = texts.insurance_reminder(self.deadlines().insurance.due_on, due[0])
         if await self._sms(f"reminder-{due[0]}", text):
             note(state, workflow.now(), "insurance_reminder_sent", Actor.SYSTEM, working_days_left=due[0])

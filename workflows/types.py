@@ -1,16 +1,19 @@
 """Every type that crosses Temporal's data converter for the permit application.
 
 The workflow's input and result, its updates and signals, the activities' requests and
-answers, and the departments' records that activities hand back. Plain dataclasses of JSON
-types (dates as ISO strings). Fields may be added with defaults; never removed.
+answers, the departments' records that activities hand back, and the application's state that a
+run hands to the next (continue-as-new). Plain dataclasses of JSON types (dates as ISO strings,
+except the state's instants). Fields may be added with defaults; never removed.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from domain.eligibility import VehicleFacts
+from domain.statuses import Status, Step, WarningLevel
 
 # ------------------------------------------------------------ workflow input, result, updates and signals
 
@@ -57,6 +60,11 @@ class Timing:
     give_up_after_s: float = 6 * 3600.0
     # Drills only: the insurance deadline this many seconds after acceptance (see config).
     insurance_deadline_s: float | None = None
+    # Continue-as-new (rollover.py): a run hands its state to the next, at a quiet point of a long wait,
+    # once its history has this many events (None: when Temporal suggests it) or once it has answered this
+    # many insurance checks (Temporal takes 2,000 updates a run).
+    continue_as_new_after_events: int | None = None
+    continue_as_new_after_checks: int = 1000
 
 
 @dataclass
@@ -71,6 +79,7 @@ class PermitApplicationInput:
     submitted_at: str
     timing: Timing = field(default_factory=Timing)
     request_id: str = ""
+    carried: Carried | None = None  # set when the run before continued as new (rollover.py)
 
 
 @dataclass
@@ -329,3 +338,49 @@ class Shipment:
     status: str
     created_at: str | None = None
     delivered_at: str | None = None
+
+
+# ------------------------------------------------------------ the state, as a continued run receives it
+
+
+@dataclass
+class ApplicationState:
+    """The application as the workflow holds it; what is shown of it is derived in state.py."""
+
+    input: PermitApplicationInput
+    status: Status = Status.SUBMITTED
+    step: Step | None = None  # the clerk's step the application waits for
+    materials: dict[str, str] = field(default_factory=dict)
+    timeline: list[dict[str, Any]] = field(default_factory=list)
+    documents: list[dict[str, str]] = field(default_factory=list)
+    findings: list[dict[str, str]] = field(default_factory=list)
+    supplement_items: list[str] = field(default_factory=list)
+    vehicle: VehicleRecord | None = None
+    accepted_on: str | None = None
+    accepted_at: datetime | None = None
+    deadlines: Deadlines | None = None
+    warning: WarningLevel = WarningLevel.NONE
+    licensing_decided: bool = False
+    originals_tracking: str | None = None
+    policy: Policy | None = None
+    permit: dict[str, str] | None = None
+    delivery_tracking: str | None = None
+    # The open incident (API.md, "Incidents"): incident_id, step, department, answer, opened_at.
+    incident: dict[str, str] | None = None
+
+
+@dataclass
+class Carried:
+    """What a run starts from: a new application's state or, when the run before it continued as new
+    (rollover.py), the state and what the workflow's parts kept beside it."""
+
+    state: ApplicationState
+    undos: list[str] = field(default_factory=list)  # the saga's undos (undos.py), by step, the earliest first
+    usage_job: UsageChangeJob | None = None  # the usage-nature change in flight
+    usage_poll_s: float | None = None  # and how long until its next poll (they back off)
+    usage_reports: dict[str, UsageChangeReport] = field(default_factory=dict)
+    delivered: list[str] = field(default_factory=list)
+    decisions_taken: int = 0  # numbers the supplement requests' SMS keys
+    projection_version: int = 0  # the store keeps the latest projection by this number
+    reminders_handled: list[str] = field(default_factory=list)
+    insurance_queried_at: datetime | None = None

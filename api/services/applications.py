@@ -27,10 +27,11 @@ from domain.views import mask_view
 from store.applications import ApplicationInProgress, ApplicationRow, IdempotencyKeyReused
 from workers.temporal import workflow_id
 from workflows.permit_application import PermitApplicationWorkflow
-from workflows.state import ApplicationState, note
+from workflows.state import note
 from workflows.state import view as view_of_state
 from workflows.types import (
     Applicant,
+    ApplicationState,
     Decision,
     Delivery,
     IncidentResolution,

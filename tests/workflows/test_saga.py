@@ -46,7 +46,10 @@ async def test_a_discarded_undo_does_not_run() -> None:
         return None
 
     saga = Saga(failed=lambda step, actor, err: None)
-    saga.discard(saga.add("usage_nature_reversal", Actor.VEHICLE_ADMIN, revert))
+    saga.add("originals_return", Actor.SYSTEM, nothing)
+    saga.add("usage_nature_reversal", Actor.VEHICLE_ADMIN, revert)
+    saga.discard("usage_nature_reversal")
+    assert saga.steps() == ["originals_return"]
     await saga.compensate(after_each=nothing)
     assert ran == []
 

@@ -10,8 +10,8 @@ from domain.calendar import CST
 from domain.statuses import TERMINAL, Status, Step, WarningLevel
 from tests.workflows.fakes import OWNER_ID, PLATE, VIN, application_input
 from workflows import search_attributes as sa
-from workflows.state import ApplicationState, current_details, pending, search_attributes, view
-from workflows.types import DeadlineAnswer, Deadlines
+from workflows.state import current_details, pending, search_attributes, view
+from workflows.types import ApplicationState, DeadlineAnswer, Deadlines
 
 # API.md's application: the keys an applicant's client relies on.
 VIEW_KEYS = {
