@@ -10,7 +10,6 @@ from contextlib import asynccontextmanager
 
 import structlog
 from fastapi import FastAPI, Request, Response
-from fastapi.middleware.cors import CORSMiddleware
 from prometheus_client import Counter, Histogram
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
@@ -23,7 +22,7 @@ from api.resources import Resources
 from api.routers import applications, auth, calendar, callbacks, codec, documents, incidents, materials, ops
 from config import Settings, get_settings
 from store import Store
-from store.db import create_pool, migrate
+from store.db import create_pool, migrate_as_owner
 from workers.temporal import connect
 from workflows.types import Timing
 
@@ -105,6 +104,7 @@ def timing_from(settings: Settings) -> Timing:
         insurance_poll_s=settings.poll_insurance_s,
         delivery_poll_s=settings.poll_delivery_s,
         insurance_deadline_s=settings.drill_insurance_deadline_s,
+        continue_as_new_after_events=settings.continue_as_new_after_events,
     )
 
 
@@ -115,18 +115,25 @@ def create_app(settings: Settings | None = None, *, workflow_timing: Timing | No
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if not settings.database_url:
             raise RuntimeError("DATABASE_URL is required")
+        await migrate_as_owner(settings)  # up to date: nothing, so the application's role may run it
         pool = await create_pool(settings.database_url)
-        await migrate(pool)
         departments = Departments.http(settings.departments_url)
         client = await connect(settings)
         store = Store.for_settings(pool, settings)
-        sealed, unreadable = await store.applicants.seal_all()
-        if sealed:
-            log.info("store.applicants_sealed", count=sealed)
-        if unreadable:
-            log.warning(
-                "store.applicants_unreadable", count=unreadable, hint="a DATA_KEYS key is missing or a row was altered"
-            )
+        for table, sealable in (
+            ("applicants", store.applicants),
+            ("materials", store.materials),
+            ("start_inputs", store.applications),
+        ):  # rows from before sealing, or sealed with a key since rotated
+            sealed, unreadable = await sealable.seal_all()
+            if sealed:
+                log.info(f"store.{table}_sealed", count=sealed)
+            if unreadable:
+                log.warning(
+                    f"store.{table}_unreadable",
+                    count=unreadable,
+                    hint="a DATA_KEYS key is missing or a row was altered",
+                )
         app.state.resources = Resources(settings=settings, store=store, client=client, departments=departments)
         log.info("api.started", env=settings.app_env)
         try:
@@ -145,13 +152,7 @@ def create_app(settings: Settings | None = None, *, workflow_timing: Timing | No
     install_error_handlers(app)
     # The first added is the innermost: the body limit raises where the error handlers see it.
     app.add_middleware(BodyLimit, max_body=settings.max_upload_bytes + BODY_SLACK)
-    app.add_middleware(
-        CORSMiddleware,
-        allow_origins=settings.temporal_ui_origins,
-        allow_methods=["POST", "OPTIONS"],
-        allow_headers=["Authorization", "Content-Type", "X-Namespace"],
-        allow_credentials=True,
-    )
+    app.add_middleware(codec.CodecCors, origins=settings.temporal_ui_origins)  # the Web UI, on /codec only
     app.add_middleware(RequestContext)
     for router in (
         auth.router,

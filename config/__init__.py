@@ -13,6 +13,7 @@ DEV_PAYLOAD_KEY = "ZGV2LW9ubHktcGF5bG9hZC1rZXktMzItYnl0ZXMhISE="  # base64 of 32
 DEV_DIGEST_KEY = "dev-only-digest-key-for-vins-and-plates"
 DEV_DATA_KEY = "ZGV2LW9ubHktZGF0YS1rZXktMzItYnl0ZXMtbG9uZyE="  # base64 of 32 bytes, development only
 DEV_DATA_KEYS = f"dev1:{DEV_DATA_KEY}"
+DEV_AUDIT_KEY = "dev-only-audit-chain-key-0123456789abcdef"
 DEV_CALLBACK_SECRETS = {
     "vehicle-admin": "dev-callback-secret-vehicle-admin",
     "insurance": "dev-callback-secret-insurance",
@@ -21,14 +22,24 @@ DEV_CALLBACK_SECRETS = {
 
 
 class Settings(BaseSettings):
-    """Read from the environment (names as below, upper-case); development defaults."""
+    """Read from the environment (names as below, upper-case).
+
+    The secrets' defaults are development values published in this file: only APP_ENV=development
+    accepts them. Any other environment, APP_ENV unset included (production), refuses to start
+    until each secret is set (`_no_development_secrets_outside_development`).
+    """
 
     model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
 
-    app_env: Literal["development", "test", "production"] = "development"
+    # "development" only for `make run` and the tests that say so; "test" (staging) is held to production's rules.
+    app_env: Literal["development", "test", "production"] = "production"
     log_level: str = "INFO"
 
     database_url: str | None = None
+    # The owner's URL, for migrations only (`python -m store migrate`): it creates the role of
+    # DATABASE_URL and grants it what the API and worker need (audit_log: SELECT and INSERT only).
+    # Unset, migrations run with DATABASE_URL.
+    migration_database_url: str | None = None
     temporal_address: str = "127.0.0.1:7233"
     temporal_namespace: str = "default"
     task_queue: str = "permit-applications"
@@ -60,8 +71,12 @@ class Settings(BaseSettings):
 
     # Keys the digests of VINs and plates kept for uniqueness and search (never the values).
     data_digest_key: str = DEV_DIGEST_KEY
-    # AES-256 keys for personal data at rest (applicants), `id:base64key,…`, newest first.
+    # AES-256 keys for personal data at rest (applicants, start inputs, scans), `id:base64key,…`, newest first.
     data_keys: str = DEV_DATA_KEYS
+    # Days a scan is kept after the last application listing it closed (store/retention.py).
+    retention_days: int = Field(default=365, ge=1)
+    # Keys the audit chain (HMAC-SHA256); the database never holds it. verify-audit needs it too.
+    audit_key: str = DEV_AUDIT_KEY
 
     callback_secret_vehicle_admin: str = DEV_CALLBACK_SECRETS["vehicle-admin"]
     callback_secret_insurance: str = DEV_CALLBACK_SECRETS["insurance"]
@@ -88,13 +103,16 @@ class Settings(BaseSettings):
     poll_usage_change_s: float = Field(default=60.0, gt=0)
     poll_insurance_s: float = Field(default=6 * 3600.0, gt=0)
     poll_delivery_s: float = Field(default=3600.0, gt=0)
+    # A long application continues as new once its run's history has this many events (workflows/rollover.py);
+    # unset, when Temporal suggests it. `make chaos` sets it low so that its applications hand over often.
+    continue_as_new_after_events: int | None = Field(default=None, ge=200)
     # Drills only (`make chaos`): the insurance deadline this many seconds after acceptance
     # instead of 15 working days. Refused outside development.
     drill_insurance_deadline_s: float | None = Field(default=None, gt=0)
 
     @property
     def is_development(self) -> bool:
-        return self.app_env in ("development", "test")
+        return self.app_env == "development"
 
     def callback_secret(self, source: str) -> str | None:
         return {
@@ -104,7 +122,7 @@ class Settings(BaseSettings):
         }.get(source)
 
     @model_validator(mode="after")
-    def _no_development_secrets_in_production(self) -> Settings:
+    def _no_development_secrets_outside_development(self) -> Settings:
         if self.is_development:
             return self
         weak = []
@@ -116,6 +134,8 @@ class Settings(BaseSettings):
             weak.append("DATA_DIGEST_KEY")
         if DEV_DATA_KEY in self.data_keys:
             weak.append("DATA_KEYS")
+        if self.audit_key == DEV_AUDIT_KEY or len(self.audit_key) < 32:
+            weak.append("AUDIT_KEY")
         for source, secret in DEV_CALLBACK_SECRETS.items():
             if self.callback_secret(source) == secret:
                 weak.append(f"CALLBACK_SECRET_{source.upper().replace('-', '_')}")
@@ -124,7 +144,10 @@ class Settings(BaseSettings):
         if self.drill_insurance_deadline_s is not None:
             weak.append("DRILL_INSURANCE_DEADLINE_S")
         if weak:
-            raise ValueError(f"development defaults refused outside development: {', '.join(weak)}")
+            raise ValueError(
+                f"development defaults refused outside development (APP_ENV={self.app_env}): {', '.join(weak)};"
+                " set them, or APP_ENV=development on a developer's machine"
+            )
         return self
 
 

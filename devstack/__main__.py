@@ -1,5 +1,8 @@
 """`make run`: the whole system on embedded defaults, in order, stopped cleanly by Ctrl-C.
 
+Development only (APP_ENV=development, which `make run` sets): the development secrets and
+surfaces are on, which no other environment accepts.
+
 Temporal dev server (SQLite under .data/, WAL, search attributes, Web UI :8233) →
 PostgreSQL (DATABASE_URL, else embedded pgserver under .data/) → migrations →
 sandbox :8001 → one worker → API :8000. A second run resumes the same data.
@@ -8,6 +11,7 @@ sandbox :8001 → one worker → API :8000. A second run resumes the same data.
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -18,7 +22,7 @@ from pgserver.postgres_server import PostgresServer, get_server
 
 from config import get_settings
 from devstack import data_shape
-from devstack.processes import port_in_use, temporal_args, wait_for_port
+from devstack.processes import APP_ROLE, database_roles, port_in_use, temporal_args, wait_for_port
 from workflows import WORKFLOW_SHAPE_VERSION
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -78,6 +82,8 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 def main() -> None:
+    if os.environ.get("APP_ENV") != "development":
+        raise SystemExit("[make run] the local stack runs with APP_ENV=development: start it with `make run`")
     settings = get_settings()
     refused = data_shape.mismatch(DATA, WORKFLOW_SHAPE_VERSION)
     if refused:
@@ -97,10 +103,11 @@ def main() -> None:
         proc = stack.start("temporal", temporal, dict(os.environ))
         wait_for_port(TEMPORAL_PORT, "Temporal", proc)
 
-        database_url = stack.database_url()
+        roles = database_roles(stack.database_url(), secrets.token_urlsafe(24))
         env = {
-            **os.environ,
-            "DATABASE_URL": database_url,
+            **{name: value for name, value in os.environ.items() if name != "MIGRATION_DATABASE_URL"},
+            "APP_ENV": "development",
+            "DATABASE_URL": roles["DATABASE_URL"],
             "TEMPORAL_ADDRESS": f"127.0.0.1:{TEMPORAL_PORT}",
             "DEPARTMENTS_URL": f"http://127.0.0.1:{SANDBOX_PORT}",
             "API_PORT": str(API_PORT),
@@ -108,8 +115,8 @@ def main() -> None:
             "SANDBOX_CALLBACK_BASE_URL": f"http://127.0.0.1:{API_PORT}",
             "SANDBOX_STATE_FILE": str(DATA / "sandbox-state.json"),
         }
-        say("applying migrations")
-        subprocess.run([sys.executable, "-m", "store", "migrate"], cwd=ROOT, env=env, check=True)
+        say(f"applying migrations as the owner; the processes connect as {APP_ROLE}")
+        subprocess.run([sys.executable, "-m", "store", "migrate"], cwd=ROOT, env={**env, **roles}, check=True)
 
         say("starting the department sandbox")
         proc = stack.start("sandbox", [sys.executable, "-m", "sandbox"], env)

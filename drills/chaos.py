@@ -176,6 +176,7 @@ async def run_drill(drill: Drill, data_dir: Path, say: Callable[[str], None] = p
             "POLL_INSURANCE_S": "5",
             "POLL_DELIVERY_S": "5",
             "DRILL_INSURANCE_DEADLINE_S": str(drill.insurance_deadline_s),
+            "CONTINUE_AS_NEW_AFTER_EVENTS": "200",  # applications hand over to new runs under the faults
             "RATE_LIMIT_UPLOADS": "1000",
             "RATE_LIMIT_SUBMISSIONS": "1000",
             "RATE_LIMIT_EID_SIGN_INS": "1000",
@@ -226,7 +227,9 @@ async def run_drill(drill: Drill, data_dir: Path, say: Callable[[str], None] = p
             monkey.stopped.set()
             await chaos
             await faults.none()
-            temporal = await Client.connect(stack.temporal_address, data_converter=data_converter(Settings()))
+            temporal = await Client.connect(
+                stack.temporal_address, data_converter=data_converter(Settings(app_env="development"))
+            )
             await closed(temporal, cases)
             supervisor.stopped.set()
             await supervising
@@ -250,6 +253,7 @@ def main() -> None:
         "duplicated": report.duplicated,
         "server_errors": report.server_errors,
         "failed_workflows": report.failed_workflows,
+        "continued_runs": report.continued_runs,
         "incidents_opened": report.incidents_opened,
         "incidents_open": report.incidents_open,
         "incidents_resolved": report.incidents_resolved,
@@ -268,6 +272,7 @@ def main() -> None:
     print(f"API answers while PostgreSQL was down: {dict(report.while_postgres_down)}")
     print(f"incidents by department: {dict(report.incidents_by_department)}; opened {report.incidents_opened}")
     print(f"resolutions by the supervisor: {summary['resolutions']}")
+    print(f"runs continued as new: {report.continued_runs}")
     for problem in report.problems[:20]:
         print(f"problem: {problem}")
     print(f"{report.applications} applications in {report.seconds:.0f} s; report: .data/chaos/report.json")

@@ -1,4 +1,5 @@
-"""The worker: builds clients, adapters and store; runs the permit workflow and activities.
+"""The worker: builds clients, adapters and store; runs the permit workflow and activities, and the
+retention workflow, whose daily schedule it creates once.
 
 `python -m workers` runs until SIGINT/SIGTERM, then hands back its tasks within
 the graceful-shutdown window.
@@ -18,12 +19,15 @@ from temporalio.worker import Worker
 
 import workflows
 from activities.permit import PermitActivities
+from activities.retention import RetentionActivities
 from adapters.departments import Departments
 from config import Settings, get_settings
 from config.logging import configure_logging
 from store import Store
-from store.db import create_pool, migrate
+from store.db import create_pool, migrate_as_owner
+from store.retention import RetentionPolicy
 from workers.temporal import connect
+from workflows import retention
 from workflows.permit_application import PermitApplicationWorkflow
 
 log = structlog.get_logger(__name__)
@@ -43,13 +47,18 @@ def precompile_workflows() -> None:
 
 
 def build_worker(
-    client: Client, task_queue: str, activities: PermitActivities, *, max_cached_workflows: int = 1000
+    client: Client,
+    task_queue: str,
+    activities: PermitActivities,
+    *,
+    max_cached_workflows: int = 1000,
+    retention_activities: RetentionActivities | None = None,
 ) -> Worker:
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[PermitApplicationWorkflow],
-        activities=activities.all(),
+        workflows=[PermitApplicationWorkflow, retention.RetentionWorkflow],
+        activities=activities.all() + (retention_activities.all() if retention_activities else []),
         graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
         max_cached_workflows=max_cached_workflows,
     )
@@ -59,8 +68,8 @@ async def run(settings: Settings) -> None:
     if not settings.database_url:
         raise SystemExit("DATABASE_URL is required")
     precompile_workflows()
+    await migrate_as_owner(settings)  # up to date: nothing, so the application's role may run it
     pool = await create_pool(settings.database_url)
-    await migrate(pool)
     departments = Departments.http(settings.departments_url)
     client = await connect(settings, metrics_bind=settings.worker_metrics_bind)
     store = Store.for_settings(pool, settings)
@@ -69,7 +78,12 @@ async def run(settings: Settings) -> None:
         settings.task_queue,
         PermitActivities(departments, store, store.calendar.load),
         max_cached_workflows=settings.worker_max_cached_workflows,
+        retention_activities=RetentionActivities(
+            store.retention, RetentionPolicy.of(settings.retention_days, settings.callback_tolerance_s)
+        ),
     )
+    if await retention.ensure_schedule(client, settings.task_queue):
+        log.info("worker.retention_scheduled", schedule=retention.SCHEDULE_ID, every=str(retention.EVERY))
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, lambda: asyncio.ensure_future(worker.shutdown()))

@@ -9,7 +9,7 @@ from api.errors import ApiError, field_error, not_found
 from api.resources import Resources
 from api.services import audit
 from domain.statuses import MaterialKind
-from store.materials import Material
+from store.materials import Material, ScanPurged
 
 __all__ = ["Material", "check_owned", "content_of", "find", "upload"]
 
@@ -44,6 +44,8 @@ async def check_owned(
             raise field_error([*loc, kind], "no such material of yours; upload it with POST /v1/materials")
         if material.kind != kind:
             raise field_error([*loc, kind], f"this material was uploaded as {material.kind}")
+        if material.purged:
+            raise field_error([*loc, kind], "this scan was deleted after its retention period; upload it again")
 
 
 async def find(resources: Resources, material_id: str) -> Material | None:
@@ -60,7 +62,10 @@ async def content_of(
     """
     if material_id not in {m["material_id"] for m in view.get("materials", [])}:
         raise not_found("material")
-    found = await resources.store.materials.content(material_id)
+    try:
+        found = await resources.store.materials.content(material_id)
+    except ScanPurged:
+        raise ApiError(410, "purged", "this scan was deleted after its retention period") from None
     if found is None:
         raise not_found("material")
     if principal.role is not Role.APPLICANT:

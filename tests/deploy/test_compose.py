@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import os
 import re
+import secrets
 from pathlib import Path
 
 import pytest
@@ -25,6 +28,8 @@ SECRETS = {
     "CALLBACK_SECRET_INSURANCE",
     "CALLBACK_SECRET_COURIER",
     "DATA_DIGEST_KEY",
+    "AUDIT_KEY",
+    "POSTGRES_APP_PASSWORD",
 }
 
 
@@ -76,15 +81,56 @@ def test_secrets_come_from_the_environment_and_fail_fast() -> None:
 
 
 def test_ports_match_the_code() -> None:
-    assert SERVICES["api"]["environment"]["API_PORT"] == str(Settings().api_port)
+    assert SERVICES["api"]["environment"]["API_PORT"] == str(Settings.model_fields["api_port"].default)
     assert SERVICES["sandbox"]["environment"]["SANDBOX_PORT"] == str(SandboxSettings().port)
     assert SERVICES["temporal-ui"]["ports"] == ["8233:8080"]
     assert SERVICES["api"]["environment"]["DEPARTMENTS_URL"].endswith(":8001")
 
 
-def test_production_runs_with_production_settings() -> None:
-    for name in ("api", "worker", "migrate"):
-        assert SERVICES[name]["environment"]["APP_ENV"] == "production"
+def with_secrets(environment: dict[str, str]) -> dict[str, str]:
+    """A service's environment as it starts: each `${NAME:?...}` given a strong value of its kind."""
+
+    def strong(name: str) -> str:
+        return (
+            "k1:" + base64.b64encode(os.urandom(32)).decode() if name.endswith("_KEYS") else secrets.token_urlsafe(32)
+        )
+
+    return {key: re.sub(r"\$\{(\w+):\?[^}]*\}", lambda m: strong(m[1]), str(v)) for key, v in environment.items()}
+
+
+@pytest.mark.parametrize("name", ["api", "worker", "migrate"])
+def test_production_runs_with_production_settings(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert SERVICES[name]["environment"]["APP_ENV"] == "production"
+    for field in Settings.model_fields:
+        monkeypatch.delenv(field.upper(), raising=False)
+    for key, value in with_secrets(SERVICES[name]["environment"]).items():
+        monkeypatch.setenv(key, value)
+    settings = Settings()  # refused if the service lacked a secret production will not default
+    assert settings.app_env == "production" and not settings.is_development
+
+
+def test_the_web_ui_passes_the_operators_token_to_the_codec() -> None:
+    environment = SERVICES["temporal-ui"]["environment"]
+    assert environment["TEMPORAL_CODEC_ENDPOINT"].endswith(":8000/codec")
+    assert environment["TEMPORAL_CODEC_PASS_ACCESS_TOKEN"] == "true"
+    assert environment["TEMPORAL_CORS_ORIGINS"] in Settings.model_fields["temporal_ui_origins"].default
+
+
+def database_user(url: str) -> str:
+    return url.split("://", 1)[1].split("@", 1)[0].split(":", 1)[0]
+
+
+def test_migrations_run_as_the_owner_and_the_processes_as_the_application_role() -> None:
+    owner = SERVICES["postgresql"]["environment"]["POSTGRES_USER"]
+    migrate = SERVICES["migrate"]["environment"]
+    assert database_user(migrate["MIGRATION_DATABASE_URL"]) == owner
+    app_role = database_user(migrate["DATABASE_URL"])  # the role the migration creates and grants
+    assert app_role != owner
+    for name in ("api", "worker"):
+        environment = SERVICES[name]["environment"]
+        assert database_user(environment["DATABASE_URL"]) == app_role, name
+        assert "MIGRATION_DATABASE_URL" not in environment, name
+        assert not [key for key, value in environment.items() if "POSTGRES_PASSWORD" in str(value)], name
 
 
 def test_search_attributes_match_the_local_run() -> None:

@@ -45,7 +45,7 @@ ACCESS: dict[tuple[str, str], frozenset[str] | None] = {
 }
 # Supervisors of the whole city only: the "own" supervisor below is the city's (330300), admitted;
 # the "other" one a district's (330302), refused.
-CITY_SUPERVISOR_ROUTES = {("POST", "/codec/encode"), ("POST", "/codec/decode")}
+CITY_SUPERVISOR_ROUTES = {("POST", "/codec/encode"), ("POST", "/codec/decode"), ("PUT", "/v1/calendar/years/{year}")}
 OBJECT_ROUTES = {path for _, path in ACCESS if "{application_id}" in path or "{document_id}" in path}
 
 

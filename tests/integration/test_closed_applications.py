@@ -61,7 +61,7 @@ async def test_a_report_for_an_ended_workflow_is_taken_and_not_forwarded(stack: 
     assert row is not None
     await asyncio.wait_for(stack.temporal.get_workflow_handle(row.workflow_id).result(), 30)
     body = json.dumps({"reference": app_id, "job_id": "VA-LATE", "status": "reverted"}).encode()
-    signature = sign("dev-callback-secret-vehicle-admin", body, int(time.time()))
+    signature = sign("tests-only-callback-secret-vehicle-admin", body, int(time.time()))
 
     late = await stack.api.post("/v1/callbacks/vehicle-admin", content=body, headers={"X-Signature": signature})
 

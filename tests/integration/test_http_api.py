@@ -178,10 +178,10 @@ async def test_callbacks_need_a_fresh_valid_signature(stack: Stack) -> None:
     stale = await stack.api.post(
         "/v1/callbacks/insurance",
         content=body,
-        headers={"X-Signature": sign("dev-callback-secret-insurance", body, now - 600)},
+        headers={"X-Signature": sign("tests-only-callback-secret-insurance", body, now - 600)},
     )
     assert stale.status_code == 401
-    signature = sign("dev-callback-secret-insurance", body, now)
+    signature = sign("tests-only-callback-secret-insurance", body, now)
     first = await stack.api.post("/v1/callbacks/insurance", content=body, headers={"X-Signature": signature})
     assert first.status_code == 202
     replay = await stack.api.post("/v1/callbacks/insurance", content=body, headers={"X-Signature": signature})
@@ -362,7 +362,7 @@ async def test_bad_dates_and_payloads_are_422_not_500(stack: Stack) -> None:
 async def test_a_callback_reformatted_is_still_a_replay(stack: Stack) -> None:
     body = b'{"tracking_number": "SF-NONE", "reference": "00000000-0000-0000-0000-000000000000", "status": "delivered"}'
     now = int(time.time())
-    signature = sign("dev-callback-secret-courier", body, now)
+    signature = sign("tests-only-callback-secret-courier", body, now)
     assert (
         await stack.api.post("/v1/callbacks/courier", content=body, headers={"X-Signature": signature})
     ).status_code == 202
