@@ -6,7 +6,6 @@ address) is kept only until the workflow has started, and sealed (store/sealing.
 
 from __future__ import annotations
 
-import builtins
 import json
 import uuid
 from dataclasses import dataclass
@@ -301,16 +300,6 @@ class Applications:
             )
             if district is not None:  # this view is newer than the one projected before
                 await record_from_view(conn, district, masked)
-
-    async def open_with_provisional_deadlines(self) -> builtins.list[ApplicationRow]:
-        """Open applications whose deadlines may be provisional: those projected so, and those
-        not yet projected with deadlines (one may have counted them a moment ago)."""
-        records = await self._pool.fetch(
-            f"""SELECT * FROM applications
-                WHERE (insurance_provisional OR decision_provisional OR insurance_due_on IS NULL)
-                AND {NOT_TERMINAL}"""
-        )
-        return [self._row(r) for r in records]
 
 
 def _date(text: str | None) -> date | None:

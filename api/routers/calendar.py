@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query
 from pydantic import Field
 
-from api.auth import Principal, Role
+from api.auth import Principal, Role, is_city_supervisor
 from api.deps import ResourcesDep, SourceIpDep, require
 from api.errors import ApiError, ErrorBody, documented, field_error
 from api.schemas import CalendarYearOut, DeadlineOut, IsoDate, Strict
@@ -31,7 +31,7 @@ class CalendarYearIn(Strict):
 
 def city_supervisor(principal: Principal = require(Role.SUPERVISOR)) -> Principal:
     """The city's calendar is loaded by a supervisor of the city (330300), not of one district."""
-    if principal.district != CITY_CODE:
+    if not is_city_supervisor(principal):
         raise ApiError(403, "forbidden", f"the working-day calendar is loaded by a city-level supervisor ({CITY_CODE})")
     return principal
 

@@ -33,7 +33,7 @@ ACCESS: dict[tuple[str, str], frozenset[str] | None] = {
     ("POST", "/v1/applications/{application_id}/incidents/{incident_id}/resolution"): frozenset({SUPERVISOR}),
     ("GET", "/v1/incidents"): frozenset({SUPERVISOR}),
     ("GET", "/v1/documents/{document_id}"): frozenset(ROLES),
-    ("GET", "/v1/documents/{document_id}/verify"): None,  # whoever holds the paper; answers no personal data
+    ("GET", "/v1/documents/{document_id}/verify"): None,  # whoever holds the paper; personal data only masked
     ("GET", "/v1/calendar/deadline"): None,
     ("PUT", "/v1/calendar/years/{year}"): frozenset({SUPERVISOR}),
     ("POST", "/v1/callbacks/{source}"): None,
