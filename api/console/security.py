@@ -4,75 +4,40 @@ refusals turned into pages in Chinese (a missing session into the sign-in page).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Coroutine
-from typing import Annotated, Any
-from urllib.parse import urlencode
+from typing import Any
 
-from fastapi import APIRouter, Depends, Form, Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import RedirectResponse
-from fastapi.routing import APIRoute
 
 from api.auth import Principal, Role
 from api.console import labels, session
 from api.console.rendering import invalid_fields, message_page, refusal
 from api.deps import require
 from api.errors import ApiError
-from config import Settings
+from api.web.pages import PageRoute, Refusal, SettingsDep, csrf_checked, sign_in_redirect
 
 PREFIX = "/console"
 
-HTML_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'self'; img-src 'self'; style-src 'self'; script-src 'self'; object-src 'none'; "
-        "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
-    ),
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "same-origin",
-}
-PRIVATE_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 
-
-class ConsoleRoute(APIRoute):
+class ConsoleRoute(PageRoute):
     """Every refusal becomes a page in Chinese; a missing session, the sign-in page."""
 
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
-        forbidden = labels.FORBIDDEN.get(self.name, labels.REFUSALS["forbidden"])
-
-        async def handle(request: Request) -> Response:
-            try:
-                response = await handler(request)
-            except session.SignInRequired:
-                response = RedirectResponse(
-                    f"{PREFIX}/sign-in?" + urlencode({"next": request.url.path}), status_code=303
-                )
-            except session.CsrfRefused:
-                response = message_page(request, "表单已失效或来源不明（CSRF 校验未通过）。请刷新页面后重试。", 403)
-            except ApiError as err:
-                message = forbidden if err.error == "forbidden" else refusal(err)
-                response = message_page(request, message, err.status, getattr(request.state, "principal", None))
-            except RequestValidationError as err:
-                response = message_page(request, invalid_fields(list(err.errors())), 422)
-            headers = {**PRIVATE_HEADERS, **(HTML_HEADERS if response.media_type in (None, "text/html") else {})}
-            for key, value in headers.items():
-                response.headers.setdefault(key, value)
-            return response
-
-        return handle
+    def refusal_page(self, request: Request, refused: Refusal) -> Response:
+        if isinstance(refused, session.SignInRequired):
+            return sign_in_redirect(f"{PREFIX}/sign-in", request)
+        if isinstance(refused, session.CsrfRefused):
+            return message_page(request, "表单已失效或来源不明（CSRF 校验未通过）。请刷新页面后重试。", 403)
+        if isinstance(refused, ApiError):
+            forbidden = labels.FORBIDDEN.get(self.name, labels.REFUSALS["forbidden"])
+            message = forbidden if refused.error == "forbidden" else refusal(refused)
+            return message_page(request, message, refused.status, getattr(request.state, "principal", None))
+        assert isinstance(refused, RequestValidationError)
+        return message_page(request, invalid_fields(list(refused.errors())), 422)
 
 
 def console_router() -> APIRouter:
     """A router of console pages: under /console, outside the OpenAPI document, refusals as pages."""
     return APIRouter(prefix=PREFIX, include_in_schema=False, route_class=ConsoleRoute)
-
-
-def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
-SettingsDep = Annotated[Settings, Depends(_settings)]
 
 
 def session_principal(request: Request, settings: SettingsDep) -> Principal:
@@ -88,11 +53,7 @@ def staff(*roles: Role) -> Any:
     return require(*roles, principal_from=session_principal)
 
 
-def _csrf(request: Request, settings: SettingsDep, csrf_token: Annotated[str, Form()] = "") -> None:
-    session.check_csrf(settings, request, csrf_token)
-
-
-CsrfChecked = Depends(_csrf)
+CsrfChecked = csrf_checked(session.CONSOLE)
 
 
 def safe_next(target: str) -> str:

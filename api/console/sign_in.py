@@ -14,8 +14,9 @@ from pydantic import TypeAdapter, ValidationError
 from api.auth import CLERK_ROLES, IDP_ALGORITHM, InvalidToken, Principal, Role, issue_token, verify_token
 from api.console import session
 from api.console.rendering import csrf_for, message_page, page
-from api.console.security import CsrfChecked, SettingsDep, console_router, safe_next
+from api.console.security import CsrfChecked, console_router, safe_next
 from api.schemas import DevStaffTokenIn
+from api.web.pages import SettingsDep
 from config import Settings
 
 router = console_router()
