@@ -16,7 +16,7 @@ from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoin
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from adapters.departments import Departments
-from api import console
+from api import applicant, console
 from api.errors import install_error_handlers
 from api.resources import Resources
 from api.routers import applications, auth, calendar, callbacks, codec, documents, incidents, materials, ops
@@ -92,7 +92,8 @@ def allowed_methods(app: FastAPI, path: str) -> list[str]:
             (re.compile("^" + re.sub(r"\{[^/]+\}", "[^/]+", template) + "$"), {m.upper() for m in operations})
             for template, operations in app.openapi()["paths"].items()
         ]
-        table += [(route.path_regex, route.methods) for route in console.routes.router.routes]  # type: ignore[attr-defined]
+        for pages in (console.routes.router, applicant.routes.router):
+            table += [(route.path_regex, route.methods) for route in pages.routes]  # type: ignore[attr-defined]
         app.state.method_table = table
     return sorted(set().union(*(methods for pattern, methods in table if pattern.match(path))))
 
@@ -169,4 +170,5 @@ def create_app(settings: Settings | None = None, *, workflow_timing: Timing | No
     if settings.is_development:
         app.include_router(auth.dev_router)
     console.install(app)
+    applicant.install(app)
     return app

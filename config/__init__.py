@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     # the ID token comes back in the URL fragment of /console/sign-in/idp).
     console_idp_authorize_url: str | None = None
     console_idp_client_id: str = "permit-console"
+    # The applicant's app (/app) signs in there outside development: the e-ID service (温警在线)
+    # sends the browser back to /app/sign-in/eid with `qr_token` and the `state` it was given.
+    applicant_eid_authorize_url: str | None = None
 
     # AES-256-GCM keys for Temporal payloads: "id:base64key,id:base64key"; the first encrypts.
     payload_keys: str = f"dev1:{DEV_PAYLOAD_KEY}"

@@ -31,6 +31,12 @@ async def deadline(resources: Resources, start: date, working_days: int) -> Dead
     return calendar.add_working_days(start, working_days)
 
 
+async def working_days_left(resources: Resources, today: date, due_on: date) -> int:
+    """The working days from `today` (not counted) to `due_on` (counted); negative once past it."""
+    calendar = await resources.store.calendar.load()
+    return calendar.working_days_between(today, due_on)
+
+
 async def load_year(
     resources: Resources,
     principal: Principal,

@@ -31,6 +31,8 @@ HTML_HEADERS = {
 }
 PRIVATE_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 
+SHARED_TEMPLATES = Path(__file__).parent / "templates"  # macros of both sites (the timeline)
+
 Refusal = SignInRequired | CsrfRefused | ApiError | RequestValidationError
 
 
@@ -49,7 +51,7 @@ class Pages:
     """A site's templates, rendered with the CSRF token of the browser and its session."""
 
     def __init__(self, directory: Path, session: SiteSession) -> None:
-        self.templates = Jinja2Templates(directory=directory)
+        self.templates = Jinja2Templates(directory=[directory, SHARED_TEMPLATES])
         self.templates.env.filters["cst"] = cst
         self.session = session
 

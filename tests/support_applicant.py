@@ -1,0 +1,131 @@
+"""The applicant's app over HTTP without a stack: the app over a fake store that records what
+would be kept (scans, applications, audit entries), signed in as an applicant."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import uuid
+from types import SimpleNamespace
+from typing import Any
+
+import httpx
+
+from adapters.models import Identity
+from api.app import create_app
+from api.applicant.session import SESSION_COOKIE
+from api.auth import Principal, Role, issue_token
+from domain.calendar import WorkingDayCalendar, official_schedules
+from drills.people import new_citizen, new_vehicle
+from store.applications import ApplicationRow, Reservation
+from store.materials import Material
+from tests.support_settings import settings_for_tests
+
+SETTINGS = settings_for_tests(app_env="development")
+APPLICANT = Principal("eid-applicant-1", Role.APPLICANT)
+CSRF = re.compile(r'name="csrf_token" value="([0-9a-f]{64})"')
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+PDF = b"%PDF-1.4\n% scan\n"
+
+
+class FakeStore:
+    """What the services keep, recorded; the applications listed are `views`."""
+
+    def __init__(self) -> None:
+        self.saved_materials: list[Material] = []
+        self.reserved: list[dict[str, Any]] = []
+        self.audited: list[dict[str, Any]] = []
+        self.rows: dict[str, ApplicationRow] = {}
+        self.applicants = SimpleNamespace(get=self._applicant, save=self._save_applicant)
+        self.materials = SimpleNamespace(save=self._save_material, get=self._material)
+        self.applications = SimpleNamespace(
+            list=self._list, get=self._get, reserve=self._reserve, mark_started=self._mark_started
+        )
+        self.calendar = SimpleNamespace(load=self._calendar)
+        self.rate_limits = SimpleNamespace(hit=self._hit)
+        self.audit = SimpleNamespace(record=self._record)
+
+    async def _applicant(self, sub: str) -> dict[str, str] | None:
+        return {"name": "张三", "id_number": "330302199001011235", "phone": "13800138000"}
+
+    async def _save_applicant(self, *args: Any) -> None:
+        return None
+
+    async def _save_material(self, owner_sub: str, kind: str, content_type: str, content: bytes) -> Material:
+        sha = hashlib.sha256(content).hexdigest()
+        material = Material(str(uuid.uuid4()), owner_sub, kind, content_type, len(content), sha)
+        self.saved_materials.append(material)
+        return material
+
+    async def _material(self, material_id: str) -> Material | None:
+        return next((m for m in self.saved_materials if m.material_id == material_id), None)
+
+    async def _list(self, query: Any) -> tuple[list[dict[str, Any]], int]:
+        views = [row.view for row in self.rows.values() if row.applicant_sub == query.applicant_sub]
+        return views, len(views)
+
+    async def _get(self, application_id: str) -> ApplicationRow | None:
+        return self.rows.get(application_id)
+
+    async def _reserve(self, **reservation: Any) -> Reservation:
+        self.reserved.append(reservation)
+        row = ApplicationRow(
+            reservation["application_id"],
+            reservation["workflow_id"],
+            reservation["applicant_sub"],
+            reservation["district"],
+            "submitted",
+            reservation["view"],
+            reservation["start_input"],
+        )
+        self.rows[row.application_id] = row
+        return Reservation(row, True)
+
+    async def _mark_started(self, application_id: str) -> None:
+        return None
+
+    async def _calendar(self) -> WorkingDayCalendar:
+        return WorkingDayCalendar(official_schedules())
+
+    async def _hit(self, key: str, window_s: int) -> tuple[int, int]:
+        return 1, 0
+
+    async def _record(self, **entry: Any) -> None:
+        self.audited.append(entry)
+
+
+class FakeTemporal:
+    def __init__(self) -> None:
+        self.started: list[str] = []
+
+    async def start_workflow(self, *args: Any, id: str, **kwargs: Any) -> None:
+        self.started.append(id)
+
+
+def client_for(store: FakeStore, *, signed_in: bool = True, **settings: Any) -> httpx.AsyncClient:
+    """The app without its lifespan, over the fake store (and a fake e-ID that verifies any QR token)."""
+    current = SETTINGS.model_copy(update=settings)
+    app = create_app(current)
+
+    async def verify(qr_token: str) -> Identity:
+        return Identity("张三", "330302199001011235", "13800138000")
+
+    departments = SimpleNamespace(eid=SimpleNamespace(verify=verify))
+    app.state.resources = SimpleNamespace(settings=current, store=store, client=FakeTemporal(), departments=departments)
+    cookies = {SESSION_COOKIE: issue_token(current, APPLICANT)} if signed_in else {}
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://api", cookies=cookies)
+
+
+def csrf_of(html: str) -> str:
+    match = CSRF.search(html)
+    assert match, "the page has no CSRF token"
+    return match.group(1)
+
+
+def field_errors(html: str) -> dict[str, str]:
+    """The inline message of each field: `<p id="<field>-error" ... role="alert">`."""
+    return dict(re.findall(r'<p id="([a-z_]+)-error" class="field-error" role="alert">([^<]+)</p>', html))
+
+
+def a_vehicle() -> dict[str, Any]:
+    return new_vehicle(new_citizen())
