@@ -10,11 +10,14 @@ from types import SimpleNamespace
 from typing import Any
 
 import httpx
+from temporalio.exceptions import ApplicationError
 
 from adapters.models import Identity
 from api.app import create_app
 from api.applicant.session import SESSION_COOKIE
 from api.auth import Principal, Role, issue_token
+from config import Settings
+from domain import errors
 from domain.calendar import WorkingDayCalendar, official_schedules
 from drills.people import new_citizen, new_vehicle
 from store.applications import ApplicationRow, Reservation
@@ -36,6 +39,7 @@ class FakeStore:
         self.reserved: list[dict[str, Any]] = []
         self.audited: list[dict[str, Any]] = []
         self.rows: dict[str, ApplicationRow] = {}
+        self.hits = 1  # what the rate limits count for every call
         self.applicants = SimpleNamespace(get=self._applicant, save=self._save_applicant)
         self.materials = SimpleNamespace(save=self._save_material, get=self._material)
         self.applications = SimpleNamespace(
@@ -88,32 +92,72 @@ class FakeStore:
         return WorkingDayCalendar(official_schedules())
 
     async def _hit(self, key: str, window_s: int) -> tuple[int, int]:
-        return 1, 0
+        return self.hits, 60
 
     async def _record(self, **entry: Any) -> None:
         self.audited.append(entry)
 
 
 class FakeTemporal:
+    """Starts nothing; an update is recorded (its name and argument) and answers with `answer`."""
+
     def __init__(self) -> None:
         self.started: list[str] = []
+        self.updates: list[tuple[str, Any]] = []
+        self.answer: dict[str, Any] = {}
 
     async def start_workflow(self, *args: Any, id: str, **kwargs: Any) -> None:
         self.started.append(id)
 
+    def get_workflow_handle(self, workflow_id: str) -> Any:
+        async def execute_update(update: Any, *args: Any, rpc_timeout: Any) -> dict[str, Any]:
+            self.updates.append((update.__name__, args[0] if args else None))
+            return self.answer
 
-def client_for(store: FakeStore, *, signed_in: bool = True, **settings: Any) -> httpx.AsyncClient:
-    """The app without its lifespan, over the fake store (and a fake e-ID that verifies any QR token)."""
-    current = SETTINGS.model_copy(update=settings)
-    app = create_app(current)
+        return SimpleNamespace(execute_update=execute_update)
 
-    async def verify(qr_token: str) -> Identity:
+
+def add_application(store: FakeStore, view: dict[str, Any], applicant_sub: str = APPLICANT.sub) -> str:
+    """An application of `applicant_sub` whose read model is `view`."""
+    application_id = view["application_id"]
+    workflow_id = f"permit-{application_id}"
+    store.rows[application_id] = ApplicationRow(
+        application_id, workflow_id, applicant_sub, "330382", view["status"], view, None
+    )
+    return application_id
+
+
+class FakeEid:
+    """An e-ID service that knows one QR token, for 张三."""
+
+    def __init__(self) -> None:
+        self.verified: list[str] = []
+
+    async def verify(self, qr_token: str) -> Identity:
+        self.verified.append(qr_token)
+        if qr_token != "qr-token-of-zhang-san":
+            raise ApplicationError("unknown QR token", type=errors.EID_TOKEN_INVALID, non_retryable=True)
         return Identity("张三", "330302199001011235", "13800138000")
 
-    departments = SimpleNamespace(eid=SimpleNamespace(verify=verify))
-    app.state.resources = SimpleNamespace(settings=current, store=store, client=FakeTemporal(), departments=departments)
+
+def client_for(
+    store: FakeStore,
+    *,
+    signed_in: bool = True,
+    settings: Settings = SETTINGS,
+    departments: Any = None,
+    temporal: FakeTemporal | None = None,
+    base_url: str = "http://api",
+    **changes: Any,
+) -> httpx.AsyncClient:
+    """The app without its lifespan, over the fake store (and by default a fake e-ID service)."""
+    current = settings.model_copy(update=changes)
+    app = create_app(current)
+    departments = departments or SimpleNamespace(eid=FakeEid())
+    temporal = temporal or FakeTemporal()
+    app.state.resources = SimpleNamespace(settings=current, store=store, client=temporal, departments=departments)
     cookies = {SESSION_COOKIE: issue_token(current, APPLICANT)} if signed_in else {}
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://api", cookies=cookies)
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url=base_url, cookies=cookies)
 
 
 def csrf_of(html: str) -> str:

@@ -35,7 +35,7 @@ async def _after(
         view = await act(row)
     except ApiError as err:
         current = await applications.current_view(resources, row)
-        return await progress_page(request, resources, principal, current, err.status, error=refusal(err))
+        return await progress_page(request, resources, principal, current, err.status, failure=refusal(err))
     return await progress_page(request, resources, principal, view, notice=notice)
 
 
@@ -154,7 +154,7 @@ async def read_withdraw(
     row = await applications.application_for(resources, principal, application_id)
     view = await applications.current_view(resources, row)
     if view["status"] in WITHDRAWABLE_UNTIL:
-        return await progress_page(request, resources, principal, view, 409, error=labels.REFUSALS["cannot_withdraw"])
+        return await progress_page(request, resources, principal, view, 409, failure=labels.REFUSALS["cannot_withdraw"])
     context = {"principal": principal, "view": view, "reversals": reversals_of(view), "form": {}, "problems": {}}
     return page(request, "withdraw.html", context)
 

@@ -106,7 +106,7 @@ async def progress_page(
         "problems": {},
         "form": {},
         "notice": None,
-        "error": None,
+        "failure": None,
         **extra,
     }
     return page(request, "application.html", context, status)
