@@ -26,6 +26,20 @@
     });
   });
 
+  // A field (or radio group) changed since the server told its problem: the message goes (the
+  // server checks again on submit).
+  document.querySelectorAll("form [aria-describedby]").forEach(function (field) {
+    var told = document.getElementById(field.getAttribute("aria-describedby"));
+    var clear = function () {
+      if (told) told.hidden = true;
+      field.removeAttribute("aria-invalid");
+      var summary = document.getElementById("form-error");
+      if (summary && !document.querySelector(".field-error[id]:not([hidden])")) summary.hidden = true;
+    };
+    field.addEventListener("input", clear);
+    field.addEventListener("change", clear);
+  });
+
   var mailOnly = document.querySelector(".mail-only");
   document.querySelectorAll('input[name="delivery_method"]').forEach(function (radio) {
     radio.addEventListener("change", function () { if (mailOnly) mailOnly.hidden = radio.value === "pickup" && radio.checked; });
