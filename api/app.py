@@ -34,16 +34,18 @@ BODY_SLACK = 64 * 1024
 
 
 class BodyLimit:
-    """413 for a body over the limit, whether it declares its length or arrives in chunks."""
+    """413 for a body over the limit (a path's own, else `max_body`), whether it declares its length
+    or arrives in chunks."""
 
-    def __init__(self, app: ASGIApp, max_body: int) -> None:
-        self.app, self.max_body = app, max_body
+    def __init__(self, app: ASGIApp, max_body: int, path_limits: dict[str, int] | None = None) -> None:
+        self.app, self.max_body, self.path_limits = app, max_body, path_limits or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        max_body = self.path_limits.get(scope["path"], self.max_body)
         length = dict(scope["headers"]).get(b"content-length", b"")
-        if length.isdigit() and int(length) > self.max_body:
+        if length.isdigit() and int(length) > max_body:
             return await self._refuse(send)
         seen = 0
 
@@ -52,7 +54,7 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_body:
+                if seen > max_body:
                     raise StarletteHTTPException(413, "the request body is too large")  # answered by the error handlers
             return message
 
@@ -152,7 +154,11 @@ def create_app(settings: Settings | None = None, *, workflow_timing: Timing | No
     app.state.workflow_timing = workflow_timing or timing_from(settings)
     install_error_handlers(app)
     # The first added is the innermost: the body limit raises where the error handlers see it.
-    app.add_middleware(BodyLimit, max_body=settings.max_upload_bytes + BODY_SLACK)
+    app.add_middleware(
+        BodyLimit,
+        max_body=settings.max_upload_bytes + BODY_SLACK,
+        path_limits={"/app/apply": 2 * settings.max_upload_bytes + BODY_SLACK},  # the form carries both scans
+    )
     app.add_middleware(codec.CodecCors, origins=settings.temporal_ui_origins)  # the Web UI, on /codec only
     app.add_middleware(RequestContext)
     for router in (

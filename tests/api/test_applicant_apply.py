@@ -219,3 +219,17 @@ async def test_the_json_api_asks_no_address_for_a_pickup_either(store: FakeStore
         mail = await http.post("/v1/applications", headers=bearer, json={**body, "delivery": {"method": "mail"}})
     assert created.status_code == 201, created.text
     assert mail.status_code == 422  # a mailed delivery still needs its address
+
+
+async def test_two_scans_each_within_the_limit_fit_in_one_form(store: FakeStore) -> None:
+    limit = 100_000  # each scan may be this large; the two together pass the API's body limit of one
+    files = {
+        "registration_certificate": ("certificate.png", PNG + b"\x00" * 90_000, "image/png"),
+        "driving_license": ("licence.pdf", PDF + b"0" * 90_000, "application/pdf"),
+    }
+    async with client_for(store, max_upload_bytes=limit) as http:
+        token, key = await form_page(http)
+        data = {**good_form(a_vehicle()), "csrf_token": token, "idempotency_key": key}
+        answer = await http.post("/app/apply", data=data, files=files)
+    assert answer.status_code == 303, answer.text
+    assert len(store.saved_materials) == 2 and len(store.reserved) == 1

@@ -20,7 +20,12 @@
       var message = file.size > max ? "文件不能超过 " + Math.floor(max / 1048576) + " MB"
         : TYPES.indexOf(file.type) < 0 ? "只接受 PDF、JPEG 或 PNG 格式的扫描件"
         : file.size === 0 ? "文件是空的，请重新选择" : "";
-      if (message) { show(problem, message); input.setAttribute("aria-invalid", "true"); return; }
+      if (message) {  // the file is not sent: the form asks for another
+        show(problem, message);
+        input.value = "";
+        input.setAttribute("aria-invalid", "true");
+        return;
+      }
       show(name, file.name + "（" + Math.ceil(file.size / 1024) + " KB）");
       if (file.type !== "application/pdf") { img.src = URL.createObjectURL(file); img.hidden = false; }
     });
