@@ -12,6 +12,7 @@ from api.console.labels import (
     DEPARTMENTS,
     DOCUMENTS,
     EVENTS,
+    INCIDENT_STEPS,
     MATERIALS,
     STATUSES,
 )
@@ -26,6 +27,7 @@ __all__ = [
     "DEPARTMENTS",
     "DOCUMENTS",
     "EVENTS",
+    "INCIDENT_STEPS",
     "MATERIALS",
     "PROBLEMS",
     "REFUSALS",

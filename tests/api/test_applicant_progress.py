@@ -234,3 +234,26 @@ async def test_once_the_permit_is_issued_there_is_no_withdrawing(store: FakeStor
         confirm = await http.get(f"/app/applications/{application_id}/withdraw")
     assert "撤回申请" not in progress.text
     assert confirm.status_code == 409 and "不能再撤回" in confirm.text
+
+
+async def test_a_departments_refusal_is_told_in_chinese(store: FakeStore) -> None:
+    incident = {
+        "incident_id": str(uuid.uuid4()),
+        "step": "request_usage_change",
+        "department": "vehicle_admin",
+        "answer": "department_rejected_request: 422",
+        "opened_at": "2026-09-26T02:00:00+00:00",
+    }
+    view = view_of(
+        str(uuid.uuid4()),
+        status="vehicle_nature_change",
+        pending=[{"action": "resolve_incident", "actor": "supervisor"}],
+        incident=incident,
+    )
+    application_id = add_application(store, view)
+    async with client_for(store) as http:
+        page = await http.get(f"/app/applications/{application_id}")
+    told = page.text.split('id="incident">')[1].split("</p>")[0]
+    assert told.startswith("车管所未能办理“申请变更使用性质”，已转科室负责人处理")
+    assert '处理异常（部门拒绝办理）<span class="muted">（科室负责人）' in page.text
+    assert "department_rejected_request" not in page.text
