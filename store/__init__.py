@@ -11,9 +11,11 @@ from store.applications import Applications
 from store.audit import AuditLog
 from store.calendar import CalendarYears
 from store.documents import Documents, Permits
+from store.follow_ups import FollowUps
 from store.guards import CallbackReceipts, RateLimits
 from store.incidents import Incidents
 from store.materials import Materials
+from store.ratings import Ratings
 from store.retention import Retention
 from store.sealing import Sealer
 
@@ -44,6 +46,8 @@ class Store:
         self.rate_limits = RateLimits(pool)
         self.callback_receipts = CallbackReceipts(pool)
         self.retention = Retention(pool)
+        self.ratings = Ratings(pool)
+        self.follow_ups = FollowUps(pool)
 
     @classmethod
     def for_settings(cls, pool: asyncpg.Pool, settings: Settings) -> Store:

@@ -14,6 +14,9 @@ DECISION_DUE = SearchAttributeKey.for_datetime("PermitDecisionDueOn")
 WARNING_LEVEL = SearchAttributeKey.for_keyword("PermitWarningLevel")
 PENDING_ACTOR = SearchAttributeKey.for_keyword("PermitPendingActor")
 INCIDENT = SearchAttributeKey.for_keyword("PermitIncident")  # the department of the open incident, or "none"
+# The follow-up of a bad rating (workflows/rating_follow_up.py); its district is DISTRICT.
+FOLLOW_UP_STATUS = SearchAttributeKey.for_keyword("RatingFollowUpStatus")
+FOLLOW_UP_WARNING = SearchAttributeKey.for_keyword("RatingFollowUpWarning")
 
 ALL: tuple[SearchAttributeKey[Any], ...] = (
     STATUS,
@@ -24,6 +27,8 @@ ALL: tuple[SearchAttributeKey[Any], ...] = (
     WARNING_LEVEL,
     PENDING_ACTOR,
     INCIDENT,
+    FOLLOW_UP_STATUS,
+    FOLLOW_UP_WARNING,
 )
 
 CLI_TYPES = {"KEYWORD": "Keyword", "DATETIME": "Datetime"}
