@@ -1,5 +1,5 @@
-"""The worker: builds clients, adapters and store; runs the permit workflow and activities, and the
-retention workflow, whose daily schedule it creates once.
+"""The worker: builds clients, adapters and store; runs the permit workflow and activities, the follow-ups
+of bad ratings with theirs, and the retention workflow, whose daily schedule it creates once.
 
 `python -m workers` runs until SIGINT/SIGTERM, then hands back its tasks within
 the graceful-shutdown window.
@@ -19,6 +19,7 @@ from temporalio.worker import Worker
 
 import workflows
 from activities.permit import PermitActivities
+from activities.rating import RatingActivities
 from activities.retention import RetentionActivities
 from adapters.departments import Departments
 from config import Settings, get_settings
@@ -29,6 +30,7 @@ from store.retention import RetentionPolicy
 from workers.temporal import connect
 from workflows import retention
 from workflows.permit_application import PermitApplicationWorkflow
+from workflows.rating_follow_up import RatingFollowUpWorkflow
 
 log = structlog.get_logger(__name__)
 
@@ -53,12 +55,15 @@ def build_worker(
     *,
     max_cached_workflows: int = 1000,
     retention_activities: RetentionActivities | None = None,
+    rating_activities: RatingActivities | None = None,
 ) -> Worker:
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[PermitApplicationWorkflow, retention.RetentionWorkflow],
-        activities=activities.all() + (retention_activities.all() if retention_activities else []),
+        workflows=[PermitApplicationWorkflow, RatingFollowUpWorkflow, retention.RetentionWorkflow],
+        activities=activities.all()
+        + (retention_activities.all() if retention_activities else [])
+        + (rating_activities.all() if rating_activities else []),
         graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
         max_cached_workflows=max_cached_workflows,
     )
@@ -81,6 +86,7 @@ async def run(settings: Settings) -> None:
         retention_activities=RetentionActivities(
             store.retention, RetentionPolicy.of(settings.retention_days, settings.callback_tolerance_s)
         ),
+        rating_activities=RatingActivities(store, store.calendar.load, store.ratings.void),
     )
     if await retention.ensure_schedule(client, settings.task_queue):
         log.info("worker.retention_scheduled", schedule=retention.SCHEDULE_ID, every=str(retention.EVERY))

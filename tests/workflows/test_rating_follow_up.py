@@ -21,12 +21,13 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
+from activities.permit import PermitActivities
 from activities.rating import RatingActivities
 from domain.calendar import CST, WorkingDayCalendar, official_calendar
 from tests.workflows.support import time_skipping_server
 from tests.workflows.test_deadlines import schedule_2026_as_2037
+from workers.main import build_worker
 from workflows import search_attributes as sa
 from workflows.rating_follow_up import RatingFollowUpWorkflow
 from workflows.rating_types import (
@@ -92,11 +93,11 @@ async def world() -> World:
 
 @pytest.fixture
 async def worker(env: WorkflowEnvironment, world: World) -> AsyncIterator[str]:
+    """The worker as workers/main.py composes it, the follow-up's activities on `world`."""
     task_queue = f"test-{uuid.uuid4()}"
-    activities = RatingActivities(world, world.current_calendar, world.void)
-    async with Worker(
-        env.client, task_queue=task_queue, workflows=[RatingFollowUpWorkflow], activities=activities.all()
-    ):
+    permit = PermitActivities(None, None, world.current_calendar)  # type: ignore[arg-type]  # not called here
+    rating = RatingActivities(world, world.current_calendar, world.void)
+    async with build_worker(env.client, task_queue, permit, rating_activities=rating):
         yield task_queue
 
 
