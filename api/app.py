@@ -19,7 +19,18 @@ from adapters.departments import Departments
 from api import applicant, console
 from api.errors import install_error_handlers
 from api.resources import Resources
-from api.routers import applications, auth, calendar, callbacks, codec, documents, incidents, materials, ops
+from api.routers import (
+    applications,
+    auth,
+    calendar,
+    callbacks,
+    codec,
+    documents,
+    incidents,
+    materials,
+    ops,
+    ratings,
+)
 from config import Settings, get_settings
 from store import Store
 from store.db import create_pool, migrate_as_owner
@@ -169,6 +180,7 @@ def create_app(settings: Settings | None = None, *, workflow_timing: Timing | No
         documents.router,
         callbacks.router,
         calendar.router,
+        ratings.router,
         codec.router,
         ops.router,
     ):

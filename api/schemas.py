@@ -13,6 +13,7 @@ from api.auth import Role
 from domain import validators
 from domain.statuses import Channel, DeliveryMethod, IncidentAction, MaterialKind, Outcome, Step
 from store.calendar import YearOutcome
+from workflows.rating_types import FollowUpStep
 
 
 def _rule(fn: Callable[[str], str]) -> AfterValidator:
@@ -214,3 +215,31 @@ class CalendarYearOut(BaseModel):
 class RevealOut(BaseModel):
     field: Literal["name", "id_number", "phone", "plate", "vin"]
     value: str
+
+
+RatingLevel = Annotated[int, Field(ge=1, le=5, description="5 非常满意, 4 满意, 3 基本满意, 2 不满意, 1 非常不满意")]
+RatingText = Annotated[str, Field(max_length=500)]
+
+
+class RatingIn(Strict):
+    """A rating (好差评): the overall level, the channel's indicators, and for a 差评 its reasons or a text."""
+
+    level: RatingLevel
+    indicators: Annotated[dict[Annotated[str, Field(max_length=20)], RatingLevel], Field(max_length=10)] = {}
+    reasons: Annotated[list[Annotated[str, Field(max_length=20)]], Field(max_length=10)] = []
+    text: RatingText = ""
+
+
+class AddendumIn(Strict):
+    """The follow-up rating (追评) after the answer to a bad rating."""
+
+    level: RatingLevel
+    text: RatingText = ""
+
+
+class FollowUpStepIn(Strict):
+    """A step of a bad rating's follow-up, by a supervisor: 回访, 整改 and the answer, 申诉 (and a city
+    supervisor's decision of the appeal)."""
+
+    step: FollowUpStep
+    note: Reason

@@ -184,3 +184,74 @@ class IncidentPage(Part):
     total: int
     page: int
     page_size: int
+
+
+class RatingFollowUpView(Part):
+    """The follow-up of a bad rating (差评), as its workflow projects it."""
+
+    status: str = Field(description="awaiting_callback, awaiting_rectification, answered or voided")
+    callback_due_on: date | None = Field(description="回访 due by this working day")
+    rectification_due_on: date | None = Field(description="整改 and the answer due by this working day")
+    answer: str | None = Field(description="the answer to the applicant; null until given")
+    appealed: bool
+    voided: bool
+    warning: WarningLevel = WarningLevel.NONE
+
+
+class RatingAddendumView(Part):
+    level: int
+    level_name: str
+    text: str
+    added_at: datetime
+
+
+class RatingView(Part):
+    """A rating (好差评) as its applicant or the staff of its district read it; never who gave it."""
+
+    rating_id: str
+    application_id: str
+    district: str
+    channel: Channel
+    level: int = Field(ge=1, le=5)
+    level_name: str = Field(description="非常满意, 满意, 基本满意, 不满意 or 非常不满意")
+    indicators: dict[str, int] = Field(description="each indicator of the set in force, scored 1-5")
+    indicator_version: str
+    reasons: list[str]
+    text: str = Field(description="masked for staff: personal data typed into it is not shown")
+    rated_at: datetime
+    addendum: RatingAddendumView | None = Field(description="the 追评, once the answer was given")
+    voided: bool = Field(description="voided on appeal: out of the statistics")
+    follow_up: RatingFollowUpView | None = Field(description="for a bad rating (level 2 or 1)")
+
+
+class RatingLevelView(Part):
+    level: int
+    name: str
+
+
+class RatingIndicatorsView(Part):
+    """The indicator set in force for a channel, its reason tags and the levels."""
+
+    version: str
+    channel: Channel
+    indicators: list[str]
+    reasons: list[str]
+    levels: list[RatingLevelView]
+
+
+class RatingSummaryView(Part):
+    """A month's ratings of a district (or the city, 330300), with the measures of GB/T 39735-2020."""
+
+    district: str
+    month: str
+    counts: dict[str, int] = Field(description="ratings by level, '5' to '1', voided ones left out")
+    rated: int
+    voided: int
+    bad: int = Field(description="差评: levels 2 and 1, not voided")
+    ended: int = Field(description="applications that ended in the month")
+    unrated: int = Field(description="of those, not rated")
+    good_rate: float | None = Field(description="levels 4-5 among the ratings; null without ratings")
+    unrated_rate: float | None
+    reply_rate: float | None = Field(description="bad ratings answered")
+    rectification_rate: float | None = Field(description="bad ratings called back and answered, each in time")
+    rectification_satisfaction_rate: float | None = Field(description="追评 of 4-5 among answered bad ratings")

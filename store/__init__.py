@@ -16,7 +16,6 @@ from store.guards import CallbackReceipts, RateLimits
 from store.incidents import Incidents
 from store.materials import Materials
 from store.ratings import Ratings
-from store.ratings import Ratings
 from store.retention import Retention
 from store.sealing import Sealer
 
@@ -47,7 +46,6 @@ class Store:
         self.rate_limits = RateLimits(pool)
         self.callback_receipts = CallbackReceipts(pool)
         self.retention = Retention(pool)
-        self.ratings = Ratings(pool)
         self.ratings = Ratings(pool)
         self.follow_ups = FollowUps(pool)
 
