@@ -25,6 +25,7 @@ BAD_LEVELS: Final = frozenset({2, 1})  # 差评: followed up, and a reason or a 
 # The refusals of a rating act (the API answers 409 with the same code).
 NOT_ENDED: Final = "not_ended"
 ALREADY_RATED: Final = "already_rated"
+NOT_RATED: Final = "not_rated"
 NOT_A_BAD_RATING: Final = "not_a_bad_rating"
 NOT_ANSWERED: Final = "not_answered"
 ADDENDUM_EXISTS: Final = "addendum_exists"

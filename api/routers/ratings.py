@@ -30,9 +30,10 @@ async def rate_application(
     return await ratings.rate(resources, principal, application_id, body, source_ip=source_ip)
 
 
-@router.get("/v1/applications/{application_id}/rating", **RATING)
-async def read_rating(application_id: str, resources: ResourcesDep, principal: PrincipalDep) -> dict[str, Any]:
-    """The rating, for its applicant and the staff of the district, with a bad rating's follow-up."""
+@router.get("/v1/applications/{application_id}/rating", response_model=RatingView | None)
+async def read_rating(application_id: str, resources: ResourcesDep, principal: PrincipalDep) -> dict[str, Any] | None:
+    """The rating, for its applicant and the staff of the district, with a bad rating's follow-up; `null`
+    while the application is not rated."""
     return await ratings.read(resources, principal, application_id)
 
 

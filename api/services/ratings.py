@@ -14,7 +14,7 @@ import structlog
 from prometheus_client import Counter
 
 from api.auth import Principal, Role, is_city_supervisor
-from api.errors import ApiError, field_error, not_found
+from api.errors import ApiError, field_error
 from api.resources import Resources
 from api.schemas import AddendumIn, RatingIn
 from api.services import audit, follow_ups
@@ -22,7 +22,6 @@ from api.services.applications import application_for
 from domain import rating as rules
 from domain.districts import CITY_CODE, DISTRICTS, covers
 from domain.masking import mask_text
-from store.applications import ApplicationRow
 from store.ratings import AlreadyRated, MonthFigures, Rating
 
 log = structlog.get_logger(__name__)
@@ -124,18 +123,12 @@ async def _follow_up_of(resources: Resources, stored: Rating) -> dict[str, Any] 
     return view
 
 
-async def _rating_of(resources: Resources, row: ApplicationRow) -> Rating:
-    stored = await resources.store.ratings.for_application(row.application_id)
-    if stored is None:
-        raise not_found("rating")
-    return stored
-
-
-async def read(resources: Resources, principal: Principal, application_id: str) -> dict[str, Any]:
-    """The rating of an application its applicant or the staff of its district may see, with its follow-up."""
+async def read(resources: Resources, principal: Principal, application_id: str) -> dict[str, Any] | None:
+    """The rating of an application its applicant or the staff of its district may see, with its follow-up;
+    None while it is not rated (a 404 would not tell "not rated" from "not yours")."""
     row = await application_for(resources, principal, application_id)
-    stored = await _rating_of(resources, row)
-    return rating_view(stored, principal, await _follow_up_of(resources, stored))
+    stored = await resources.store.ratings.for_application(row.application_id)
+    return None if stored is None else rating_view(stored, principal, await _follow_up_of(resources, stored))
 
 
 async def add_addendum(
@@ -144,9 +137,11 @@ async def add_addendum(
     """The 追评: once, by the applicant, after the answer to their bad rating."""
     await _applicant_only(resources, principal, "rating.addendum", application_id, source_ip)
     row = await application_for(resources, principal, application_id)
-    stored = await _rating_of(resources, row)
-    follow_up = await _follow_up_of(resources, stored)
+    stored = await resources.store.ratings.for_application(row.application_id)
+    follow_up = await _follow_up_of(resources, stored) if stored else None
     try:
+        if stored is None:
+            raise rules.RatingRefused(rules.NOT_RATED, "the application has not been rated")
         text = rules.check_addendum(
             body.level,
             body.text,

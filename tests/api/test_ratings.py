@@ -307,11 +307,17 @@ async def test_a_good_rating_has_no_addendum(api: httpx.AsyncClient, store: Stor
         f"/v1/applications/{application_id}/rating/addendum", headers=bearer(APPLICANT), json={"level": 5}
     )
     assert response.status_code == 409 and response.json()["error"] == "not_a_bad_rating"
+
+
+async def test_an_unrated_application_reads_null_and_has_no_addendum(api: httpx.AsyncClient, store: Store) -> None:
     unrated = await application(store)
-    missing = await api.post(
+    for headers in (bearer(APPLICANT), staff(Role.TRANSPORT_CLERK)):
+        read = await api.get(f"/v1/applications/{unrated}/rating", headers=headers)
+        assert read.status_code == 200 and read.json() is None
+    addendum = await api.post(
         f"/v1/applications/{unrated}/rating/addendum", headers=bearer(APPLICANT), json={"level": 5}
     )
-    assert missing.status_code == 404
+    assert addendum.status_code == 409 and addendum.json()["error"] == "not_rated"
 
 
 async def test_the_indicator_sets(api: httpx.AsyncClient) -> None:
