@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import tomllib
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -168,3 +169,5 @@ def _check_level(value: object, field: tuple[str, ...]) -> None:
 def _check_text(text: str) -> None:
     if len(text) > TEXT_MAX:
         raise RatingInvalid(("text",), f"at most {TEXT_MAX} characters")
+    if any(unicodedata.category(c) == "Cc" and c not in "\n\t" for c in text):
+        raise RatingInvalid(("text",), "control characters are not allowed (line breaks are)")

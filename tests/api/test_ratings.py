@@ -210,6 +210,7 @@ async def test_a_case_is_rated_after_its_end_and_once(api: httpx.AsyncClient, st
         ({"level": 7}, ["body", "level"]),
         ({"level": 3, "text": "慢" * 501}, ["body", "text"]),
         ({"level": 3, "rater": "x"}, ["body", "rater"]),
+        ({"level": 3, "text": "a\u0000b"}, ["body", "text"]),
     ],
 )
 async def test_a_bad_rating_names_its_field(

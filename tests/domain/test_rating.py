@@ -100,10 +100,12 @@ def test_reasons_are_tags_of_the_set_and_kept_once() -> None:
     assert twice.reasons == ("其他", "多次跑动")
 
 
-def test_a_long_text_is_refused() -> None:
+@pytest.mark.parametrize("text", ["慢" * (rating.TEXT_MAX + 1), "慢\x00", "\x1b[31m差"])
+def test_a_long_text_or_one_with_control_characters_is_refused(text: str) -> None:
     with pytest.raises(RatingInvalid) as invalid:
-        checked_rating(given(3, text="慢" * (rating.TEXT_MAX + 1)), "online", INDICATORS)
+        checked_rating(given(3, text=text), "online", INDICATORS)
     assert invalid.value.field == ("text",)
+    assert checked_rating(given(3, text="第一行\n第二行"), "online", INDICATORS).text == "第一行\n第二行"
 
 
 def test_the_follow_up_rating_comes_after_the_answer_to_a_bad_rating_and_once() -> None:
