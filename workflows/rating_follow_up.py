@@ -138,20 +138,16 @@ def view(state: FollowUpState) -> dict[str, Any]:
 
 @workflow.defn
 class RatingFollowUpWorkflow:
-    def __init__(self) -> None:
-        self._state: FollowUpState | None = None
+    @workflow.init
+    def __init__(self, input: FollowUpInput) -> None:
+        self.state = FollowUpState(input)  # before any update is validated
         self._busy = False  # a step is being recorded: the next waits for it
         self._moved = False
         self._version = 0
 
-    @property
-    def state(self) -> FollowUpState:
-        assert self._state is not None, "the run sets the state first"
-        return self._state
-
     @workflow.run
     async def run(self, input: FollowUpInput) -> dict[str, Any]:
-        self._state = state = FollowUpState(input)
+        state = self.state
         rated_on = cst_date(datetime.fromisoformat(input.rated_at))
         timing = input.timing
         query = FollowUpDeadlinesQuery(

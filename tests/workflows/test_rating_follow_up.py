@@ -10,6 +10,7 @@ Day holiday (1 to 7 October) and the make-up Saturday of 10 October.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -106,7 +107,8 @@ async def eventually(check: Callable[[], Any], what: str, timeout: float = 15) -
     end = loop.time() + timeout
     while True:
         try:
-            if await check() if asyncio.iscoroutinefunction(check) else check():
+            outcome = check()
+            if await outcome if inspect.isawaitable(outcome) else outcome:
                 return
         except (AssertionError, KeyError, ValueError):
             pass
@@ -142,8 +144,9 @@ async def refused(handle: WorkflowHandle, record: StepRecord) -> str:
     return str(failed.value.cause.type)
 
 
-async def warning_attribute(handle: WorkflowHandle) -> str | None:
-    return (await handle.describe()).typed_search_attributes.get(sa.FOLLOW_UP_WARNING)
+async def attribute_is(handle: WorkflowHandle, warning: str) -> bool:
+    """The warning as a search attribute (set with the workflow task's commands, after the projection)."""
+    return (await handle.describe()).typed_search_attributes.get(sa.FOLLOW_UP_WARNING) == warning
 
 
 async def accepted_updates(handle: WorkflowHandle) -> int:
@@ -165,14 +168,14 @@ async def test_deadlines_count_working_days_across_national_day_and_warn_yellow_
     # The day before the callback's due day is the day of the rating itself: yellow from the start.
     assert first["warning"] == "yellow"
     assert "rating_follow_up.assigned" in world.actions()
-    assert await warning_attribute(handle) == "yellow"
+    await eventually(lambda: attribute_is(handle, "yellow"), "the yellow search attribute")
 
     await sleep_until(env, datetime.combine(RATED_AT.date() + timedelta(days=3), time(9), tzinfo=CST))
     assert (await handle.query(RatingFollowUpWorkflow.view))["warning"] == "yellow"  # the holiday counts for nothing
 
     await sleep_until(env, datetime(2037, 10, 9, 0, 30, tzinfo=CST))  # the callback's day has passed
     await eventually(lambda: world.latest()["warning"] == "red", "red in the projection")
-    assert await warning_attribute(handle) == "red"
+    await eventually(lambda: attribute_is(handle, "red"), "the red search attribute")
     assert "rating_follow_up.warning_red" in world.actions()
 
     view = await handle.execute_update(RatingFollowUpWorkflow.record_step, supervisor("callback"))
