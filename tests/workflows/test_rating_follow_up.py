@@ -22,13 +22,16 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Replayer
 
 from activities.permit import PermitActivities
 from activities.rating import RatingActivities
 from domain.calendar import CST, WorkingDayCalendar, official_calendar
+from tests.support_settings import settings_for_tests
 from tests.workflows.support import time_skipping_server
 from tests.workflows.test_deadlines import schedule_2026_as_2037
 from workers.main import build_worker
+from workers.temporal import data_converter
 from workflows import search_attributes as sa
 from workflows.rating_follow_up import RatingFollowUpWorkflow
 from workflows.rating_types import (
@@ -201,6 +204,9 @@ async def test_deadlines_count_working_days_across_national_day_and_warn_yellow_
     assert versions == sorted(versions) and len(set(versions)) == len(versions)
     assert world.actions().count("rating_follow_up.warning_red") == 2
     assert {"rating_follow_up.callback", "rating_follow_up.rectification"} <= set(world.actions())
+    # A new worker replays the history (timers, updates, local activities) to the same commands.
+    replayer = Replayer(workflows=[RatingFollowUpWorkflow], data_converter=data_converter(settings_for_tests()))
+    await replayer.replay_workflow(await handle.fetch_history())
 
 
 async def test_steps_out_of_turn_or_of_another_district_are_refused_before_history(
