@@ -123,8 +123,7 @@ async def grant_app_role(pool: asyncpg.Pool, app_url: str) -> str:
 
 
 # What the application's role (%1$I; %2$I the database) holds: the data of every table, the audit
-# trail only read and appended, the ratings never deleted, the migrations' record only read; no
-# table of its own.
+# trail only read and appended, the migrations' record only read; no table of its own.
 GRANTS = (
     "GRANT CONNECT ON DATABASE %2$I TO %1$I",
     "GRANT USAGE ON SCHEMA public TO %1$I",
@@ -134,7 +133,6 @@ GRANTS = (
     "GRANT SELECT, INSERT ON audit_log TO %1$I",
     "REVOKE ALL ON schema_migrations FROM %1$I",
     "GRANT SELECT ON schema_migrations TO %1$I",
-    "REVOKE DELETE, TRUNCATE ON ratings FROM %1$I",  # a rating given stays (voided on appeal, never deleted)
 )
 
 

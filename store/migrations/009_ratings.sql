@@ -2,7 +2,7 @@
 -- has ended. The rater is the application's applicant; the rating keeps no identity of its own.
 CREATE TABLE ratings (
     rating_id          uuid PRIMARY KEY,
-    application_id     uuid NOT NULL REFERENCES applications ON DELETE CASCADE,
+    application_id     uuid NOT NULL REFERENCES applications,
     district           text NOT NULL,
     channel            text NOT NULL CHECK (channel IN ('online', 'window')),
     level              smallint NOT NULL CHECK (level BETWEEN 1 AND 5),
@@ -28,7 +28,8 @@ CREATE INDEX ratings_by_month ON ratings (district, rated_at);
 -- The ended applications of a district and month (the unrated rate).
 CREATE INDEX applications_closed ON applications (district, closed_at) WHERE closed_at IS NOT NULL;
 
--- A rating, once given, is not changed: only its 追评 is added once, and it is voided once on appeal.
+-- A rating, once given, is neither changed nor deleted, by any role: only its 追评 is added once, and
+-- it is voided once on appeal (out of the figures, kept).
 CREATE FUNCTION ratings_unchanged() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF (NEW.rating_id, NEW.application_id, NEW.district, NEW.channel, NEW.level, NEW.indicators,
@@ -45,3 +46,11 @@ BEGIN
     RETURN NEW;
 END $$;
 CREATE TRIGGER ratings_unchanged BEFORE UPDATE ON ratings FOR EACH ROW EXECUTE FUNCTION ratings_unchanged();
+
+CREATE FUNCTION ratings_kept() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'a rating is never deleted (a city supervisor voids it on appeal)'
+        USING ERRCODE = 'integrity_constraint_violation';
+END $$;
+CREATE TRIGGER ratings_kept BEFORE DELETE ON ratings FOR EACH ROW EXECUTE FUNCTION ratings_kept();
+CREATE TRIGGER ratings_not_truncated BEFORE TRUNCATE ON ratings FOR EACH STATEMENT EXECUTE FUNCTION ratings_kept();

@@ -1,5 +1,5 @@
 """Ratings over real PostgreSQL: once per application even when two requests race, the 追评 and the
-voiding each once, a given rating never changed, the app role unable to delete one, and a month's
+voiding each once, a given rating never changed nor deleted (by the app role or the owner), and a month's
 figures per district (voided ratings out, the follow-up's progress read from its projection)."""
 
 from __future__ import annotations
@@ -116,16 +116,23 @@ async def test_a_given_rating_is_not_changed(store: Store, change: str) -> None:
         await store.pool.execute(f"UPDATE ratings SET {change} WHERE rating_id = $1", uuid.UUID(rating_id))
 
 
-async def test_the_application_role_cannot_delete_a_rating(database_url: str, store: Store) -> None:
-    rating_id = await rate(store, await application(store), 3)
+async def test_neither_the_application_role_nor_the_owner_deletes_a_rating(database_url: str, store: Store) -> None:
+    application_id = await application(store)
+    rating_id = await rate(store, application_id, 3)
     role = f"permit_app_{uuid.uuid4().hex[:8]}"
     app_url = url_as(database_url, role, "tests-only-app-role-password")
     await migrate_as_owner(settings_for_tests(database_url=app_url, migration_database_url=database_url))
     pool = await create_pool(app_url)
     try:
         assert await Store(pool).ratings.get(rating_id) is not None
-        with pytest.raises(asyncpg.InsufficientPrivilegeError):
-            await pool.execute("DELETE FROM ratings WHERE rating_id = $1", uuid.UUID(rating_id))
+        for conn in (pool, store.pool):
+            with pytest.raises(asyncpg.IntegrityConstraintViolationError):
+                await conn.execute("DELETE FROM ratings WHERE rating_id = $1", uuid.UUID(rating_id))
+        with pytest.raises(asyncpg.IntegrityConstraintViolationError):
+            await store.pool.execute("DELETE FROM applications WHERE application_id = $1", uuid.UUID(application_id))
+        with pytest.raises(asyncpg.IntegrityConstraintViolationError):
+            await store.pool.execute("TRUNCATE ratings")
+        assert await store.ratings.get(rating_id) is not None
     finally:
         await pool.close()
         await store.pool.execute(f'DROP OWNED BY "{role}"')
