@@ -47,14 +47,21 @@ async def screenshot(page, name: str, **options) -> None:
         await page.screenshot(path=folder / name, **options)
 
 
-async def status_becomes(page, text: str, timeout_s: float = 40) -> None:
-    """Reload the progress view (as a person would) until its status reads `text`."""
+async def reloaded_until(page, shows, what: str, timeout_s: float = 40) -> None:
+    """Reload the progress view (as a person would) until `shows(page)` is true."""
     loop = asyncio.get_running_loop()
     end = loop.time() + timeout_s
-    while (shown := await page.locator("#status").inner_text()) != text:
-        assert loop.time() < end, f"the status stayed {shown}, never {text}"
+    while not await shows(page):
+        assert loop.time() < end, f"the page never showed {what}"
         await asyncio.sleep(0.5)
         await page.reload()
+
+
+async def status_becomes(page, text: str) -> None:
+    async def shows(page) -> bool:
+        return await page.locator("#status").inner_text() == text
+
+    await reloaded_until(page, shows, f"the status {text}")
 
 
 async def approve(stack: Stack, clerk: dict[str, str], application_id: str, step: str) -> dict:
@@ -67,7 +74,13 @@ async def approve(stack: Stack, clerk: dict[str, str], application_id: str, step
 
 
 async def downloaded_pdf(page, link_name: str) -> str:
-    """Click a document's link: its download is a PDF; its text."""
+    """Click a document's link (once the page lists it: documents follow their step): its download
+    is a PDF; its text."""
+
+    async def listed(page) -> bool:
+        return await page.get_by_role("link", name=link_name).count() == 1
+
+    await reloaded_until(page, listed, link_name)
     async with page.expect_download() as download_info:
         await page.get_by_role("link", name=link_name).click()
     download = await download_info.value
