@@ -19,7 +19,8 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import TimeoutError as ActivityTimeout
 
 with workflow.unsafe.imports_passed_through():
     from activities.rating import RatingActivities
@@ -206,7 +207,7 @@ class RatingFollowUpWorkflow:
                     RatingActivities.void_rating,
                     request,
                     start_to_close_timeout=timedelta(seconds=30),
-                    schedule_to_close_timeout=timedelta(seconds=state.input.timing.give_up_after_s),
+                    schedule_to_close_timeout=timedelta(seconds=self._give_up_s),
                     retry_policy=STORE_RETRY,
                     summary="Rating store: void the rating",
                 )
@@ -255,18 +256,28 @@ class RatingFollowUpWorkflow:
             ]
         )
         self._version += 1
-        await self._local(RatingActivities.project_follow_up, FollowUpProjection(self._version, view(state)))
+        projection = FollowUpProjection(self._version, view(state))
+        try:
+            await self._local(RatingActivities.project_follow_up, projection, timedelta(seconds=self._give_up_s))
+        except (ActivityError, ApplicationError, ActivityTimeout) as err:  # a local activity's, unwrapped
+            # The page lags until the next projection; the workflow holds the state.
+            workflow.logger.error("follow-up projection %d failed: %s", self._version, type(err).__name__)
 
     async def _audit(self, actor: str, role: str, action: str, **detail: Any) -> None:
         entry = FollowUpAudit(actor, role, action, self.state.input.rating_id, self.state.input.district, "ok", detail)
         await self._local(RatingActivities.audit_follow_up, entry)
 
-    async def _local(self, activity: Any, arg: Any) -> Any:
-        """A store write or a calendar lookup, run by the worker itself, retried until the timing gives up."""
+    @property
+    def _give_up_s(self) -> int:
+        return self.state.input.timing.give_up_after_s
+
+    async def _local(self, activity: Any, arg: Any, give_up: timedelta | None = None) -> Any:
+        """A store write or a calendar lookup, run by the worker itself; retried until the store answers
+        (an audit record or the deadlines are never given up), or until `give_up`."""
         return await workflow.execute_local_activity_method(
             activity,
             arg,
             start_to_close_timeout=LOCAL_TIMEOUT,
-            schedule_to_close_timeout=timedelta(seconds=self.state.input.timing.give_up_after_s),
+            schedule_to_close_timeout=give_up,
             retry_policy=STORE_RETRY,
         )

@@ -63,7 +63,7 @@ class FollowUpTiming:
     callback_working_days: int = 1
     rectification_working_days: int = 15
     warning_working_days: int = 1
-    give_up_after_s: int = 3600  # how long a store or calendar call is retried
+    give_up_after_s: int = 3600  # how long a projection, or voiding the rating, is retried
 
 
 @dataclass(frozen=True)

@@ -142,7 +142,8 @@ async def _step(resources: Resources, principal: Principal, row: FollowUpRow, st
         cause = err.cause
         if isinstance(cause, ApplicationError) and cause.type in REFUSALS:
             raise _refusal(cause.type) from None
-        raise
+        log.error("follow_up.step_failed", rating_id=row.rating_id, step=step, error=type(cause).__name__)
+        raise ApiError(503, "step_failed", "the step could not be recorded; try again") from None
     except RPCError as err:
         if err.status == RPCStatusCode.NOT_FOUND:  # the follow-up has ended (answered or voided)
             raise _refusal(WRONG_STEP) from None

@@ -146,6 +146,7 @@ async def test_refused_before_the_workflow(
         (refusal(NOTE_REQUIRED), 422, "validation_failed"),
         (RPCError("gone", RPCStatusCode.NOT_FOUND, b""), 409, "not_awaiting_this_step"),
         (RPCError("down", RPCStatusCode.UNAVAILABLE, b""), 503, "temporal_unavailable"),
+        (refusal("ActivityError"), 503, "step_failed"),  # voiding the rating failed: nothing changed
     ],
 )
 async def test_the_workflows_refusals_become_the_apis_and_are_audited(

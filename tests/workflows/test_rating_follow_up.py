@@ -56,6 +56,7 @@ class World:
     projections: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
     audited: list[dict[str, Any]] = field(default_factory=list)
     voided: list[tuple[str, str, str]] = field(default_factory=list)
+    store_down: bool = False  # the projection's table refuses every write, as no retry would mend
 
     @property
     def follow_ups(self) -> World:
@@ -66,6 +67,8 @@ class World:
         return self
 
     async def project(self, version: int, view: dict[str, Any]) -> None:
+        if self.store_down:
+            raise ApplicationError("constraint violated", type="StoreConstraintViolated", non_retryable=True)
         self.projections.append((version, view))
 
     async def record(self, **entry: Any) -> None:
@@ -130,7 +133,8 @@ async def start(env: WorkflowEnvironment, task_queue: str) -> WorkflowHandle:
     if await env.get_current_time() < RATED_AT:
         await sleep_until(env, RATED_AT)
     rating_id = str(uuid.uuid4())
-    wf_input = FollowUpInput(rating_id, str(uuid.uuid4()), DISTRICT, (await env.get_current_time()).isoformat())
+    rated_at = (await env.get_current_time()).isoformat()
+    wf_input = FollowUpInput(rating_id, str(uuid.uuid4()), DISTRICT, rated_at)
     return await env.client.start_workflow(
         RatingFollowUpWorkflow.run, wf_input, id=follow_up_workflow_id(rating_id), task_queue=task_queue
     )
@@ -261,3 +265,18 @@ async def test_an_appeal_upheld_goes_on_and_one_voided_voids_the_rating_and_ends
     assert world.voided == [(rating_id, "sup-330300", "非本事项评价")]
     assert (await second.result())["status"] == "voided"
     assert [e["district"] for e in world.audited if e["action"] == "rating_follow_up.appeal_voided"] == [DISTRICT]
+
+
+async def test_a_projection_given_up_does_not_stop_the_follow_up(
+    env: WorkflowEnvironment, world: World, worker: str
+) -> None:
+    world.store_down = True
+    handle = await start(env, worker)
+    await eventually(lambda: "rating_follow_up.assigned" in world.actions(), "assigned")
+    called = await handle.execute_update(RatingFollowUpWorkflow.record_step, supervisor("callback"))
+    assert called["status"] == "awaiting_rectification"
+    answered = await handle.execute_update(RatingFollowUpWorkflow.record_step, supervisor("rectification", "已答复"))
+    assert answered["status"] == "answered"
+    assert (await handle.result())["answer"] == "已答复"
+    assert world.projections == []
+    assert {"rating_follow_up.callback", "rating_follow_up.rectification"} <= set(world.actions())
