@@ -102,8 +102,10 @@ def refuse_step(state: FollowUpState, record: StepRecord, busy: bool) -> None:
         raise ApplicationError("only a city supervisor decides an appeal", type=STEP_FORBIDDEN)
     if not record.note.strip():
         raise ApplicationError("a note is required", type=NOTE_REQUIRED)
-    if busy or state.status not in OPEN:
+    if state.status not in OPEN:
         raise ApplicationError(f"the follow-up is {state.status.value}", type=WRONG_STEP)
+    if busy:
+        raise ApplicationError("another step is being recorded", type=WRONG_STEP)
     expected = {
         FollowUpStep.CALLBACK: state.status == FollowUpStatus.AWAITING_CALLBACK,
         FollowUpStep.RECTIFICATION: state.status == FollowUpStatus.AWAITING_RECTIFICATION,

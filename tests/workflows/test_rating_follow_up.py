@@ -56,6 +56,8 @@ class World:
     projections: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
     audited: list[dict[str, Any]] = field(default_factory=list)
     voided: list[tuple[str, str, str]] = field(default_factory=list)
+    voiding: asyncio.Event | None = None  # set: voiding waits until it is set
+    void_started: int = 0
     store_down: bool = False  # the projection's table refuses every write, as no retry would mend
 
     @property
@@ -75,6 +77,9 @@ class World:
         self.audited.append(entry)
 
     async def void(self, rating_id: str, by: str, reason: str) -> None:
+        self.void_started += 1
+        if self.voiding is not None:
+            await self.voiding.wait()
         self.voided.append((rating_id, by, reason))
 
     async def current_calendar(self) -> WorkingDayCalendar:
@@ -252,9 +257,16 @@ async def test_an_appeal_upheld_goes_on_and_one_voided_voids_the_rating_and_ends
     second = await start(env, worker)
     await eventually(lambda: len({v["rating_id"] for _, v in world.projections}) == 2, "the second assigned")
     await second.execute_update(RatingFollowUpWorkflow.record_step, supervisor("appeal", "评价对象错误"))
-    voided = await second.execute_update(
-        RatingFollowUpWorkflow.record_step, supervisor("appeal_voided", "非本事项评价", district="330300")
+    world.voiding = asyncio.Event()
+    voiding = asyncio.ensure_future(
+        second.execute_update(
+            RatingFollowUpWorkflow.record_step, supervisor("appeal_voided", "非本事项评价", district="330300")
+        )
     )
+    await eventually(lambda: world.void_started == 1, "the voiding under way")
+    assert await refused(second, supervisor("callback")) == WRONG_STEP  # one step at a time
+    world.voiding.set()
+    voided = await voiding
     assert (voided["status"], voided["voided"], voided["appeal"], voided["warning"]) == (
         "voided",
         True,
