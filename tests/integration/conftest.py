@@ -11,6 +11,7 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from activities.permit import PermitActivities
+from activities.rating import RatingActivities
 from adapters.departments import Departments
 from api.app import create_app
 from sandbox.app import create_app as create_sandbox_app
@@ -74,7 +75,8 @@ async def stack(
         store = Store.for_settings(pool, settings)
         activities = PermitActivities(departments, store, store.calendar.load)
         try:
-            async with build_worker(dev_server_env.client, task_queue, activities):
+            ratings = RatingActivities(store, store.calendar.load, store.ratings.void)
+            async with build_worker(dev_server_env.client, task_queue, activities, rating_activities=ratings):
                 app = create_app(settings, workflow_timing=stack_timing)
                 async with (
                     serving(app, sock=api_socket) as api_url,

@@ -32,6 +32,12 @@ ACCESS: dict[tuple[str, str], frozenset[str] | None] = {
     ("POST", "/v1/applications/{application_id}/reveal"): frozenset({CLERK, SUPERVISOR}),
     ("POST", "/v1/applications/{application_id}/incidents/{incident_id}/resolution"): frozenset({SUPERVISOR}),
     ("GET", "/v1/incidents"): frozenset({SUPERVISOR}),
+    ("POST", "/v1/applications/{application_id}/rating"): frozenset({APPLICANT}),
+    ("GET", "/v1/applications/{application_id}/rating"): frozenset(ROLES),
+    ("POST", "/v1/applications/{application_id}/rating/addendum"): frozenset({APPLICANT}),
+    ("POST", "/v1/ratings/{rating_id}/follow-up"): frozenset({SUPERVISOR}),
+    ("GET", "/v1/rating-indicators"): frozenset(ROLES),
+    ("GET", "/v1/ratings/summary"): frozenset({SUPERVISOR}),
     ("GET", "/v1/documents/{document_id}"): frozenset(ROLES),
     ("GET", "/v1/documents/{document_id}/verify"): None,  # whoever holds the paper; personal data only masked
     ("GET", "/v1/calendar/deadline"): None,
@@ -47,6 +53,9 @@ ACCESS: dict[tuple[str, str], frozenset[str] | None] = {
 # the "other" one a district's (330302), refused.
 CITY_SUPERVISOR_ROUTES = {("POST", "/codec/encode"), ("POST", "/codec/decode"), ("PUT", "/v1/calendar/years/{year}")}
 OBJECT_ROUTES = {path for _, path in ACCESS if "{application_id}" in path or "{document_id}" in path}
+# Routes whose object the world below does not hold (a rating of an application still open): 404 to
+# whoever may use them, 403 to anyone else.
+UNKNOWN_OBJECT_ROUTES = {"/v1/ratings/{rating_id}/follow-up"}
 
 
 async def routes(stack: Stack) -> set[tuple[str, str]]:
@@ -96,6 +105,7 @@ async def world(stack: Stack) -> dict:
 def request_for(method: str, path: str, world: dict) -> dict:
     url = path.replace("{application_id}", world["application_id"]).replace("{document_id}", world["document_id"])
     url = url.replace("{year}", "2040").replace("{source}", "courier").replace("{incident_id}", "no-such-incident")
+    url = url.replace("{rating_id}", "00000000-0000-0000-0000-000000000000")
     kwargs: dict = {"method": method, "url": url}
     if path == "/v1/materials":
         kwargs.update(data={"kind": "driving_license"}, files={"file": ("scan.png", PNG, "image/png")})
@@ -111,6 +121,9 @@ BODIES = {
     "/v1/calendar/years/{year}": {"holidays": [], "makeup_workdays": []},
     "/v1/applications/{application_id}/reveal": {"field": "phone", "reason": "回访核实联系方式"},
     "/v1/applications/{application_id}/incidents/{incident_id}/resolution": {"action": "retry", "reason": "部门已恢复"},
+    "/v1/applications/{application_id}/rating": {"level": 5},
+    "/v1/applications/{application_id}/rating/addendum": {"level": 5},
+    "/v1/ratings/{rating_id}/follow-up": {"step": "callback", "note": "已回访"},
     "/codec/encode": {"payloads": []},
     "/codec/decode": {"payloads": []},
 }
@@ -129,6 +142,8 @@ async def test_route_role_object(stack: Stack, world: dict, method: str, path: s
     district_supervisor = role == SUPERVISOR and relation == "other" and (method, path) in CITY_SUPERVISOR_ROUTES
     if role not in allowed or district_supervisor:
         assert response.status_code == 403, response.text
+    elif path in UNKNOWN_OBJECT_ROUTES:
+        assert response.status_code == 404, response.text
     elif relation == "other" and path in OBJECT_ROUTES:
         assert response.status_code == 404, response.text  # its existence is not revealed
     else:
