@@ -48,6 +48,10 @@ class FakeStore:
         self.calendar = SimpleNamespace(load=self._calendar)
         self.rate_limits = SimpleNamespace(hit=self._hit)
         self.audit = SimpleNamespace(record=self._record)
+        self.ratings = SimpleNamespace(for_application=self._no_rating)  # an ended application is not rated
+
+    async def _no_rating(self, application_id: str) -> None:
+        return None
 
     async def _applicant(self, sub: str) -> dict[str, str] | None:
         return {"name": "张三", "id_number": "330302199001011235", "phone": "13800138000"}

@@ -16,7 +16,7 @@ from api.console.labels import (
     MATERIALS,
     STATUSES,
 )
-from domain import errors
+from domain import errors, rating
 from domain.statuses import Status
 
 __all__ = [
@@ -66,6 +66,12 @@ PROBLEMS: Final[dict[str, str]] = {
     "tracking_number": "请填写快递运单号（4–40 位字母、数字或连字符）",
     "supplements": "请至少上传一份补正材料",
     "reason": "撤回理由最多 500 字",
+    "level": "请选择满意程度",
+    "indicators": "每项评价指标请选择 1–5 分",
+    "reasons": "选择“不满意”或“非常不满意”时，请至少选择一个原因或填写具体意见",
+    "rating_text": "具体意见最多 500 字，不含控制字符",
+    "addendum_level": "请选择追评的满意程度",
+    "addendum_text": "追评内容最多 500 字，不含控制字符",
 }
 FILE_TOO_LARGE = "文件不能超过 {limit} MB"
 FILE_TYPE = "只接受 PDF、JPEG 或 PNG 格式的扫描件"
@@ -89,4 +95,10 @@ REFUSALS: Final[dict[str, str]] = {
     "not_found": "没有找到该申请或文书。",
     "forbidden": "您不能进行此操作。",
     "no_longer_held": "已结束申请的个人信息不再完整保存。",
+    rating.NOT_ENDED: "申请办结后方可评价。",
+    rating.ALREADY_RATED: "该申请已评价，不能重复评价。",
+    rating.NOT_RATED: "该申请尚未评价。",
+    rating.NOT_A_BAD_RATING: "只有差评（不满意、非常不满意）答复后可以追评。",
+    rating.NOT_ANSWERED: "差评尚未答复，答复后方可追评。",
+    rating.ADDENDUM_EXISTS: "已追评，不能再次追评。",
 }

@@ -1,5 +1,6 @@
 """Follow it: the applicant's applications, and the progress of one (its steps, whom it waits
-for, the insurance due date, the timeline, refusals' reasons, documents as PDF)."""
+for, the insurance due date, the timeline, refusals' reasons, documents as PDF, and once it has
+ended its rating)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from fastapi import Request, Response
 
 from api.applicant import labels
 from api.applicant.pages import SIGNED_IN, applicant_router, page
+from api.applicant.rating_section import rating_section
 from api.auth import Principal
 from api.deps import ResourcesDep, SourceIpDep
 from api.resources import Resources
@@ -102,6 +104,7 @@ async def progress_page(
         "ship_originals": PendingAction.SHIP_ORIGINALS in asked,
         "buy_insurance": PendingAction.BUY_CARRIER_LIABILITY_INSURANCE in asked,
         "withdrawable": view["status"] not in WITHDRAWABLE_UNTIL,
+        "rating": await rating_section(resources, principal, view),
         "max_bytes": resources.settings.max_upload_bytes,
         "problems": {},
         "form": {},

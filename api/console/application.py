@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import Form, Path, Request, Response
 from pydantic import TypeAdapter, ValidationError
 
+from api.applicant.rating_link import window_rating_link
 from api.auth import Principal, Role
 from api.console import labels
 from api.console.rendering import page, refusal
@@ -53,6 +54,7 @@ async def _application_page(
         "view": view,
         "materials": scans,
         "outcomes": outcomes if principal.role == Role.TRANSPORT_CLERK else [],
+        "rating_link": window_rating_link(resources, str(request.base_url), view),
         "notice": None,
         "error": None,
         "problems": {},
