@@ -102,6 +102,11 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(default=10 * 1024 * 1024)
     update_timeout_s: float = 30.0
 
+    # The follow-up of a bad rating (差评): the 回访 within so many working days of the rating, and the
+    # 整改 with its answer to the applicant within so many (Zhejiang's published rule: 1 and 15).
+    rating_callback_working_days: int = Field(default=1, ge=1, le=30)
+    rating_rectification_working_days: int = Field(default=15, ge=1, le=60)
+
     # Polling fall-backs of new workflows when a department's callback does not come.
     poll_usage_change_s: float = Field(default=60.0, gt=0)
     poll_insurance_s: float = Field(default=6 * 3600.0, gt=0)

@@ -189,9 +189,15 @@ REFUSALS: Final[dict[str, str]] = {
     "no_longer_held": "已结束申请的个人信息不再完整保存。",
 }
 
+RATINGS_FORBIDDEN: Final = "好差评统计仅供科室负责人查看：区县负责人查看本区县，全市统计仅供市级（330300）负责人查看。"
+
 # A role refused by a page's `require(...)`, by the page (the route's name); REFUSALS["forbidden"] otherwise.
 FORBIDDEN: Final[dict[str, str]] = {
     "take_decision": "只有审批员可以作出审批决定。",
     "read_supervision": "此页面仅供科室负责人查看。",
     "resolve_incident": "只有科室负责人可以处理异常。",
+    "read_ratings": RATINGS_FORBIDDEN,
+    "export_ratings": RATINGS_FORBIDDEN,
+    "read_rating": "差评整改仅供科室负责人办理。",
+    "take_follow_up_step": "差评整改仅供科室负责人办理。",
 }

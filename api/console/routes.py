@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.console import application, inbox, sign_in, supervision
+from api.console import application, inbox, ratings, sign_in, supervision
 
 router = APIRouter()
-for page in (sign_in, inbox, application, supervision):
+for page in (sign_in, inbox, application, supervision, ratings):
     # The pages' own routes, not `include_router` (which nests them lazily): the app and the
     # console's authorization test read this list of routes.
     router.routes.extend(page.router.routes)

@@ -19,10 +19,12 @@ from api.resources import Resources
 from api.schemas import AddendumIn, RatingIn
 from api.services import audit, follow_ups
 from api.services.applications import application_for
+from config import Settings
 from domain import rating as rules
 from domain.districts import CITY_CODE, DISTRICTS, covers
 from domain.masking import mask_text
 from store.ratings import AlreadyRated, MonthFigures, Rating
+from workflows.rating_types import FollowUpTiming
 
 log = structlog.get_logger(__name__)
 
@@ -107,11 +109,20 @@ async def _open_follow_up(resources: Resources, stored: Rating) -> dict[str, Any
             application_id=stored.application_id,
             district=stored.district,
             rated_at=stored.rated_at,
+            timing=follow_up_timing(resources.settings),
         )
     except ApiError as err:  # Temporal unavailable: the rating stands, its follow-up is opened when read
         log.warning("rating.follow_up_not_opened", rating_id=stored.rating_id, error=err.error)
         return None
     return await follow_ups.follow_up_view(resources, stored.rating_id)
+
+
+def follow_up_timing(settings: Settings) -> FollowUpTiming:
+    """The follow-up's limits as configured (RATING_CALLBACK_WORKING_DAYS, RATING_RECTIFICATION_WORKING_DAYS)."""
+    return FollowUpTiming(
+        callback_working_days=settings.rating_callback_working_days,
+        rectification_working_days=settings.rating_rectification_working_days,
+    )
 
 
 async def _follow_up_of(resources: Resources, stored: Rating) -> dict[str, Any] | None:

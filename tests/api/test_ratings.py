@@ -40,7 +40,9 @@ class FollowUpsOpened:
     def __init__(self, store: Store) -> None:
         self.store, self.opened, self.unavailable = store, [], False
 
-    async def open(self, resources: Any, *, rating_id: str, application_id: str, district: str, rated_at: Any) -> None:
+    async def open(
+        self, resources: Any, *, rating_id: str, application_id: str, district: str, rated_at: Any, timing: Any = None
+    ) -> None:
         if self.unavailable:
             raise ApiError(503, "temporal_unavailable", "the follow-up could not be started; try again")
         self.opened.append({"rating_id": rating_id, "application_id": application_id, "district": district})
