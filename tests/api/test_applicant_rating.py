@@ -44,11 +44,15 @@ class FollowUpsOpened:
 
     async def open(self, resources: Any, *, rating_id: str, application_id: str, rated_at: Any, **_: Any) -> None:
         self.opened.append({"rating_id": rating_id, "application_id": application_id})
-        await self.store.follow_ups.project(0, follow_up(rating_id, application_id, rated_at.isoformat()))
+        first = follow_up(rating_id, application_id, rated_at.isoformat(), counted=False)
+        await self.store.follow_ups.project(0, first)
 
 
-def follow_up(rating_id: str, application_id: str, rated_at: str, answer: str | None = None) -> dict[str, Any]:
-    """The follow-up's view as its workflow projects it: awaiting the call back, or answered."""
+def follow_up(
+    rating_id: str, application_id: str, rated_at: str, *, counted: bool = True, answer: str | None = None
+) -> dict[str, Any]:
+    """The follow-up's view as projected: first before the workflow has counted its deadlines (as the
+    service writes it on opening), then awaiting the call back, then answered."""
     taken = {"note": answer, "at": datetime.now(UTC).isoformat(), "by": "sup-1"} if answer else None
     return {
         "rating_id": rating_id,
@@ -56,8 +60,8 @@ def follow_up(rating_id: str, application_id: str, rated_at: str, answer: str | 
         "district": DISTRICT,
         "rated_at": rated_at,
         "status": "answered" if answer else "awaiting_callback",
-        "callback_due_on": "2026-10-09",
-        "rectification_due_on": "2026-10-29",
+        "callback_due_on": "2026-10-09" if counted else None,
+        "rectification_due_on": "2026-10-29" if counted else None,
         "warning": "none",
         "callback": taken,
         "rectification": taken,
@@ -180,20 +184,22 @@ async def test_a_bad_rating_shows_its_follow_up_and_the_addendum_only_after_the_
     assert answer.status_code == 200 and "差评已转区县督查人员回访整改" in answer.text
     (opened_one,) = opened.opened
     assert '<dd id="follow-up-status">待回访</dd>' in answer.text
-    assert '<time id="callback-due" datetime="2026-10-09">' in answer.text
-    assert '<time id="rectification-due" datetime="2026-10-29">' in answer.text
+    assert '<span id="callback-due-pending" class="muted">期限计算中' in answer.text and "None" not in answer.text
     assert '<dd id="rating-reasons">多次跑动、服务态度差</dd>' in answer.text
     assert 'id="addendum-form"' not in answer.text
+    rated_at = datetime.now(UTC).isoformat()
+    await store.follow_ups.project(1, follow_up(opened_one["rating_id"], application_id, rated_at))
     page = await app.get(f"/app/applications/{application_id}")
+    assert '<time id="callback-due" datetime="2026-10-09">' in page.text
+    assert '<time id="rectification-due" datetime="2026-10-29">' in page.text
     early = await app.post(
         f"/app/applications/{application_id}/rating/addendum",
         data={"csrf_token": csrf_of(page.text), "addendum_level": "4"},
     )
     assert early.status_code == 409 and "差评尚未答复，答复后方可追评" in early.text
 
-    rated_at = datetime.now(UTC).isoformat()
     answered = follow_up(opened_one["rating_id"], application_id, rated_at, answer="已约谈窗口，改进流程")
-    await store.follow_ups.project(1, answered)
+    await store.follow_ups.project(2, answered)
     page = await app.get(f"/app/applications/{application_id}")
     assert '<dd id="follow-up-answer">已约谈窗口，改进流程</dd>' in page.text and 'id="addendum-form"' in page.text
     no_level = await app.post(
