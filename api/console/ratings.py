@@ -23,6 +23,7 @@ from domain.calendar import CST
 from domain.districts import CITY_CODE, CITY_NAME, DISTRICTS, covers
 from domain.masking import mask_text
 from store.follow_ups import FollowUpRow
+from workflows.rating_follow_up import SYSTEM
 from workflows.rating_types import OPEN, AppealState, FollowUpStatus, FollowUpStep
 
 router = console_router()
@@ -48,6 +49,7 @@ STEP_NAMES = {
     FollowUpStep.APPEAL: "申诉（恶意或误评）",
     FollowUpStep.APPEAL_UPHELD: "维持差评",
     FollowUpStep.APPEAL_VOIDED: "作废差评",
+    "assigned": "分派至区县科室负责人",
     "warning_yellow": "黄色预警",
     "warning_red": "红色预警",
 }
@@ -187,7 +189,11 @@ async def _rating_page(
     application = await applications.application_for(resources, principal, stored.application_id)
     follow_up = await resources.store.follow_ups.get(stored.rating_id)
     timeline = [
-        {**event, "note": mask_text(event.get("note") or "")}
+        {
+            **event,
+            "note": mask_text(event.get("note") or ""),
+            "by": "系统" if event.get("by") == SYSTEM else event.get("by"),
+        }
         for event in (follow_up.view if follow_up else {}).get("timeline", [])
     ]
     context = {

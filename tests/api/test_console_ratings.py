@@ -38,9 +38,10 @@ RATING = Rating(
     "打了三次电话 13812345678 都没人接", datetime(2026, 9, 30, 2, tzinfo=UTC), None, None, None, None, None,
 )  # fmt: skip
 APPLICATION = ApplicationRow(APP_ID, f"permit-{APP_ID}", "eid-rater-7", "330302", "rejected", {}, None)
+ASSIGNED = {"event": "assigned", "at": "2026-09-30T10:00:00+08:00", "by": "system", "district": "330302"}
 FOLLOW_UP = FollowUpRow(
     RATING_ID, APP_ID, "330302", "awaiting_callback", "red", None, datetime(2026, 9, 30, 2, tzinfo=UTC),
-    date(2026, 10, 9), date(2026, 10, 28), {"callback": None, "answer": None, "timeline": []},
+    date(2026, 10, 9), date(2026, 10, 28), {"callback": None, "answer": None, "timeline": [ASSIGNED]},
 )  # fmt: skip
 FIGURES = {
     "330302": MonthFigures(
@@ -257,6 +258,7 @@ async def test_the_rating_page_shows_the_rating_masked_the_case_and_the_due_date
     follow_up = page.text.split('id="h-follow-up"')[1]
     assert "2026-10-09" in follow_up and "2026-10-28" in follow_up and "badge-red" in follow_up
     assert re.findall(r'data-step="(\w+)"', follow_up) == ["callback", "appeal"]
+    assert "分派至区县科室负责人 · 系统" in follow_up
     assert 'name="csrf_token"' in follow_up
 
 
@@ -292,6 +294,7 @@ async def test_a_supervisor_answers_a_bad_rating_step_by_step(
     )
     assert "整改情况与答复已记录" in answered.text and 'data-status="answered"' in answered.text
     assert "致歉并加急办理" in answered.text and 'data-step="' not in answered.text
+    assert "记录回访 · supervisor-330302：已电话回访" in answered.text
     assert [(r.step, r.actor, r.role, r.actor_district) for r in workflow.records] == [
         ("callback", "supervisor-330302", "supervisor", "330302"),
         ("rectification", "supervisor-330302", "supervisor", "330302"),

@@ -15,7 +15,7 @@ from datetime import datetime
 import pytest
 
 from domain.calendar import CST
-from tests.integration.test_console_browser import browser, chromium, page  # noqa: F401  (fixtures)
+from tests.integration.test_console_browser import SCREENSHOTS, browser, chromium, page  # noqa: F401  (fixtures)
 from tests.support_stack import Stack, submitted
 
 pytestmark = pytest.mark.timeout(300)
@@ -80,6 +80,8 @@ async def test_a_supervisor_answers_a_bad_rating_by_clicks(page, stack: Stack) -
     assert await page.locator('[data-status="answered"]').inner_text() == "已答复"
     assert await page.locator("form.step-form").count() == 0
     assert "欢迎重新申请" in await page.locator(".answer").inner_text()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=SCREENSHOTS / "console-rating.png", full_page=True)
 
     # The applicant reads the answer (and may now add the 追评).
     read = await stack.api.get(f"/v1/applications/{application_id}/rating", headers=applicant)
@@ -93,3 +95,4 @@ async def test_a_supervisor_answers_a_bad_rating_by_clicks(page, stack: Stack) -
     assert int(await page.locator('[data-figure="bad"]').inner_text()) >= 1
     assert await page.locator('svg.level-chart g.bar[data-level="1"]').count() == 1
     assert await page.locator("script").count() == 0
+    await page.screenshot(path=SCREENSHOTS / "console-ratings.png", full_page=True)
