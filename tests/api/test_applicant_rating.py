@@ -147,6 +147,13 @@ async def test_the_form_is_offered_only_once_the_application_has_ended(app: http
 
 async def test_a_good_rating_is_kept_and_shown_read_only(app: httpx.AsyncClient, store: Store) -> None:
     application_id = await application(store, "completed")
+    forged = await app.post(f"/app/applications/{application_id}/rating", data={"level": "5"})
+    assert forged.status_code == 403 and "CSRF" in forged.text
+    out_of_range = await rate(app, application_id, level="4", indicator_1="9")
+    assert out_of_range.status_code == 422 and field_errors(out_of_range.text) == {
+        "indicators": "每项评价指标请选择 1–5 分"
+    }
+    assert await store.ratings.for_application(application_id) is None
     answer = await rate(app, application_id, level="4", indicator_1="5", indicator_4="3", rating_text="很方便")
     assert answer.status_code == 200 and "感谢您的评价" in answer.text
     kept = await store.ratings.for_application(application_id)
