@@ -44,9 +44,16 @@ CONSOLE_ACCESS: dict[tuple[str, str], frozenset[str] | None] = {
     ("POST", "/console/applications/{application_id}/incidents/{incident_id}/resolution"): frozenset({SUPERVISOR}),
     ("GET", "/console/applications/{application_id}/materials/{material_id}"): frozenset({CLERK, SUPERVISOR}),
     ("GET", "/console/documents/{document_id}"): frozenset({CLERK, SUPERVISOR}),
+    ("GET", "/console/ratings"): frozenset({SUPERVISOR}),
+    ("GET", "/console/ratings/export.csv"): frozenset({SUPERVISOR}),
+    ("GET", "/console/ratings/{rating_id}"): frozenset({SUPERVISOR}),
+    ("POST", "/console/ratings/{rating_id}/follow-up"): frozenset({SUPERVISOR}),
 }
 PROTECTED = sorted(key for key, roles in CONSOLE_ACCESS.items() if roles is not None)
 OBJECT_ROUTES = {path for _, path in CONSOLE_ACCESS if "_id}" in path}
+# Routes whose object the world below does not hold (a rating: its application is still open):
+# 404 to whoever may use them.
+UNKNOWN_OBJECT_ROUTES = {path for _, path in CONSOLE_ACCESS if "{rating_id}" in path}
 
 Signer = Callable[..., Awaitable[httpx.AsyncClient]]
 
@@ -90,13 +97,14 @@ async def world(stack: Stack, signer: Signer) -> dict:
         "document_id": view["documents"][0]["document_id"],
         "material_id": view["materials"][0]["material_id"],
         "incident_id": "no-such-incident",
+        "rating_id": "00000000-0000-0000-0000-000000000000",
         "own": {CLERK: await signer(CLERK, "330382"), SUPERVISOR: await signer(SUPERVISOR, "330300")},
         "other": {CLERK: await signer(CLERK, "330302"), SUPERVISOR: await signer(SUPERVISOR, "330302")},
     }
 
 
 def url_for(path: str, world: dict) -> str:
-    for key in ("application_id", "document_id", "material_id", "incident_id"):
+    for key in ("application_id", "document_id", "material_id", "incident_id", "rating_id"):
         path = path.replace(f"{{{key}}}", world[key])
     return path
 
@@ -115,6 +123,8 @@ async def test_console_route_role_object(world: dict, method: str, path: str, re
         response = await client.get(url)
     if role not in allowed:
         assert response.status_code == 403, response.text
+    elif path in UNKNOWN_OBJECT_ROUTES:
+        assert response.status_code == 404, response.text
     elif relation == "other" and path in OBJECT_ROUTES:
         assert response.status_code == 404, response.text  # its existence is not revealed
         assert "没有找到该申请" in alert_of(response.text)
