@@ -14,6 +14,7 @@ import yaml
 from config import Settings
 from devstack.processes import temporal_args
 from sandbox.settings import SandboxSettings
+from workflows import search_attributes
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
@@ -137,6 +138,6 @@ def test_search_attributes_match_the_local_run() -> None:
     command = " ".join(SERVICES["temporal-search-attributes"]["command"])
     local = temporal_args(Path("temporal.sqlite"), 7233, 8233, None)
     registered = [local[i + 1] for i, flag in enumerate(local) if flag == "--search-attribute"]
-    assert len(registered) == 8
+    assert len(registered) == len(search_attributes.ALL) == 10  # the permit's eight, the follow-up's two
     for attribute in registered:
         assert attribute in command
