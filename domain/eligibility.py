@@ -18,6 +18,7 @@ class Policy:
     allowed_fuels: frozenset[str]
     allowed_usage_natures: frozenset[str]
     permit_valid_years: int
+    min_remaining_service_years: int
     min_range_km: dict[str, int]
     inspection_must_pass: bool
     inspection_min_days_valid: int
@@ -32,6 +33,7 @@ class Policy:
             allowed_fuels=frozenset(vehicle["allowed_fuels"]),
             allowed_usage_natures=frozenset(vehicle["allowed_usage_natures"]),
             permit_valid_years=int(vehicle["permit_valid_years_from_registration"]),
+            min_remaining_service_years=int(vehicle["min_remaining_service_years"]),
             min_range_km={k: int(v) for k, v in nev["min_range_km"].items()},
             inspection_must_pass=bool(inspection["must_pass"]),
             inspection_min_days_valid=int(inspection["min_days_valid"]),
@@ -56,6 +58,8 @@ class VehicleFacts:
     inspection_passed: bool
     inspection_valid_until: str
     nev_range_km: int | None = None
+    # ISO day of the vehicle's registration at PSB; None only in assessments started before the age rule.
+    registered_on: str | None = None
 
 
 @dataclass(frozen=True)
@@ -104,6 +108,14 @@ def assess(facts: VehicleFacts, policy: Policy, on: date) -> list[Finding]:
             "inspection.validity",
             f"综合性能检测报告有效期至{facts.inspection_valid_until}，剩余不足{policy.inspection_min_days_valid}天",
         )
+    if facts.registered_on is not None:
+        ends_on = permit_valid_until(date.fromisoformat(facts.registered_on), policy)
+        if ends_on < _add_years(on, policy.min_remaining_service_years):
+            fail(
+                "vehicle.service_life",
+                f"车辆注册登记日期为{facts.registered_on}，将于{ends_on.isoformat()}使用满{policy.permit_valid_years}年"
+                f"退出网约车经营，剩余使用年限不足{policy.min_remaining_service_years}年",
+            )
     blocking = sorted(policy.blocking_flags.intersection(facts.flags))
     if blocking:
         fail("vehicle_admin.blocking_flags", f"公安车管所登记的情形不允许变更使用性质：{'、'.join(blocking)}")
@@ -111,7 +123,13 @@ def assess(facts: VehicleFacts, policy: Policy, on: date) -> list[Finding]:
 
 
 def permit_valid_until(registered_on: date, policy: Policy) -> date:
+    """The end of the vehicle's service life (8 years from registration): no permit is valid past it."""
+    return _add_years(registered_on, policy.permit_valid_years)
+
+
+def _add_years(day: date, years: int) -> date:
+    """The same day ``years`` later; 29 February becomes the 28th in a common year."""
     try:
-        return registered_on.replace(year=registered_on.year + policy.permit_valid_years)
+        return day.replace(year=day.year + years)
     except ValueError:
-        return registered_on.replace(year=registered_on.year + policy.permit_valid_years, day=28)
+        return day.replace(year=day.year + years, day=28)

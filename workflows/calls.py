@@ -195,6 +195,7 @@ async def assess_eligibility(
         inspection_passed=inspection.passed,
         inspection_valid_until=inspection.valid_until,
         nev_range_km=nev_range_km,
+        registered_on=vehicle.registered_on,
     )
     return await store(PermitActivities.assess_eligibility, AssessmentInput(facts=facts, on=on.isoformat()), timing)
 

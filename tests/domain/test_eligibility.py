@@ -63,3 +63,32 @@ def test_the_permit_lapses_eight_years_after_registration() -> None:
     assert permit_valid_until(date(2025, 6, 1), load_policy()) == date(2033, 6, 1)
     assert permit_valid_until(date(2024, 2, 29), load_policy()) == date(2032, 2, 29)
     assert permit_valid_until(date(2092, 2, 29), load_policy()) == date(2100, 2, 28)
+
+
+def test_a_vehicle_with_less_than_the_minimum_service_life_left_is_refused() -> None:
+    # Registered 2018-11-03: its 8 years end 2026-11-03, one day after the assessment.
+    [finding] = assess(replace(ELIGIBLE, registered_on="2018-11-03"), load_policy(), ON)
+
+    assert finding.rule == "vehicle.service_life"
+    assert finding.message == "车辆注册登记日期为2018-11-03，将于2026-11-03使用满8年退出网约车经营，剩余使用年限不足1年"
+
+
+def test_a_vehicle_registered_in_2017_gets_no_permit_void_on_issue() -> None:
+    findings = assess(replace(ELIGIBLE, registered_on="2017-03-01"), load_policy(), ON)
+
+    assert [finding.rule for finding in findings] == ["vehicle.service_life"]
+
+
+def test_exactly_the_minimum_service_life_left_is_allowed() -> None:
+    # 8 years end 2027-11-02: exactly one year after the assessment.
+    assert assess(replace(ELIGIBLE, registered_on="2019-11-02"), load_policy(), ON) == []
+    [finding] = assess(replace(ELIGIBLE, registered_on="2019-11-01"), load_policy(), ON)
+    assert finding.rule == "vehicle.service_life"
+
+
+def test_the_minimum_service_life_is_the_policy_files() -> None:
+    two_years = replace(load_policy(), min_remaining_service_years=2)
+    vehicle = replace(ELIGIBLE, registered_on="2020-06-01")  # 8 years end 2028-06-01
+
+    assert assess(vehicle, load_policy(), ON) == []
+    assert [finding.rule for finding in assess(vehicle, two_years, ON)] == ["vehicle.service_life"]
