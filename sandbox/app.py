@@ -11,7 +11,7 @@ import httpx
 from fastapi import FastAPI
 
 from sandbox import control
-from sandbox.departments import courier, eid, inspection, insurance, miit, sms, tax, vehicle_admin
+from sandbox.departments import courier, eid, inspection, insurance, miit, regulator, sms, tax, vehicle_admin
 from sandbox.errors import DepartmentError, department_error_handler
 from sandbox.routing import DepartmentFaults
 from sandbox.runtime import Runtime
@@ -43,7 +43,10 @@ def create_app(settings: SandboxSettings | None = None) -> FastAPI:
 
     app = FastAPI(
         title="Department sandbox",
-        description="Plays e-ID, the vehicle administration, tax, inspection, insurance, MIIT, courier and SMS.",
+        description=(
+            "Plays e-ID, the vehicle administration, tax, inspection, insurance, MIIT, courier, SMS"
+            " and the national ride-hailing regulatory platform."
+        ),
         lifespan=lifespan,
     )
     app.add_exception_handler(DepartmentError, department_error_handler)
@@ -53,6 +56,7 @@ def create_app(settings: SandboxSettings | None = None) -> FastAPI:
         vehicle_admin.helpers,
         insurance.helpers,
         sms.helpers,
+        regulator.helpers,
         control.router,
         eid.router,
         vehicle_admin.router,
@@ -62,6 +66,7 @@ def create_app(settings: SandboxSettings | None = None) -> FastAPI:
         miit.router,
         courier.router,
         sms.router,
+        regulator.router,
     ):
         app.include_router(router)
     return app

@@ -19,7 +19,7 @@ from sandbox.state import JSON, SandboxState, StateStore
 
 log = logging.getLogger(__name__)
 
-Service = Literal["eid", "vehicle-admin", "tax", "inspection", "insurance", "miit", "courier", "sms"]
+Service = Literal["eid", "vehicle-admin", "tax", "inspection", "insurance", "miit", "courier", "sms", "regulator"]
 SERVICES: tuple[str, ...] = get_args(Service)
 
 

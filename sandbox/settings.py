@@ -34,6 +34,9 @@ class SandboxSettings(BaseSettings):
         default="dev-callback-secret-courier", validation_alias="CALLBACK_SECRET_COURIER"
     )
 
+    # Signs the requests to the national ride-hailing regulatory platform (sandbox/departments/regulator.py).
+    regulator_secret: str = Field(default="dev-regulator-secret", validation_alias="REGULATOR_SECRET")
+
     def callback_secret(self, source: CallbackSource) -> str:
         """The shared secret that signs callbacks from ``source``."""
         return {

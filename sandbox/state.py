@@ -24,6 +24,7 @@ class SandboxState:
     usage_changes: dict[str, JSON] = field(default_factory=dict)
     shipments: dict[str, JSON] = field(default_factory=dict)
     sms: list[JSON] = field(default_factory=list)
+    regulator_records: dict[str, JSON] = field(default_factory=dict)  # by permit number
     idempotency: dict[str, JSON] = field(default_factory=dict)
     faults: dict[str, JSON] = field(default_factory=dict)
 

@@ -56,7 +56,8 @@ async def every_department_call(sandbox: SandboxUnderTest) -> dict[str, Call]:
         "sms": Call("sms", "POST", "/sms/v1/messages", body={"phone": OWNER["phone"], "text": "已受理"}),
     }
     calls = {name: _keyed(name, call) for name, call in calls.items()}
-    assert {call.service for call in calls.values()} == set(SERVICES)
+    # The regulator's API is signed and its first PUT creates (201): tests/sandbox/test_regulator.py has its faults.
+    assert {call.service for call in calls.values()} == set(SERVICES) - {"regulator"}
     return calls
 
 
