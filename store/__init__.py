@@ -15,6 +15,7 @@ from store.follow_ups import FollowUps
 from store.guards import CallbackReceipts, RateLimits
 from store.incidents import Incidents
 from store.materials import Materials
+from store.permits import PermitRegister
 from store.ratings import Ratings
 from store.retention import Retention
 from store.sealing import Sealer
@@ -41,6 +42,7 @@ class Store:
         self.materials = Materials(pool, sealer)
         self.documents = Documents(pool)
         self.permits = Permits(pool)
+        self.permit_register = PermitRegister(pool)
         self.calendar = CalendarYears(pool)
         self.audit = AuditLog(pool, audit_key)
         self.rate_limits = RateLimits(pool)

@@ -138,3 +138,19 @@ def permit(permit: dict[str, str], plate: str, owner_name: str) -> dict[str, Any
 
 def termination_notice(status: Status, reason: str) -> dict[str, Any]:
     return {"status": status.value, "reason": reason}
+
+
+# ------------------------------------------------------------------ the permit after issue (to its holder)
+
+PERMIT_EXPIRY_REMINDER = (
+    "提醒：您的网约车运输证（{number}）将于{valid_until}到期（还剩{days}天），到期后车辆不得从事网约车经营。"
+)
+PERMIT_REVIEW_DUE = "提醒：您的网约车运输证（{number}）年度审验须于{due_on}前完成，逾期未审验的运输证失效。"
+
+
+def permit_expiry_reminder(number: str, valid_until: str, days: int) -> str:
+    return PERMIT_EXPIRY_REMINDER.format(number=number, valid_until=valid_until, days=days)
+
+
+def permit_review_due(number: str, due_on: str) -> str:
+    return PERMIT_REVIEW_DUE.format(number=number, due_on=due_on)

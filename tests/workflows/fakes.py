@@ -17,6 +17,8 @@ from domain import errors
 from domain.calendar import WorkingDayCalendar, official_calendar
 from domain.eligibility import assess, load_policy
 from domain.statuses import USAGE_PRIVATE
+from workflows.permit_lifecycle_types import PermitProjection
+from workflows.permit_types import RegulatorStateChange, RegulatorVehicleRecord
 from workflows.texts import SMS_MAX_CHARS
 from workflows.types import (
     Applicant,
@@ -122,6 +124,10 @@ class FakeWorld:
     refusals: dict[str, str] = field(default_factory=dict)
     # The SMS gateway is down (retryable) until this is set False.
     sms_unavailable: bool = False
+    # The permit lifecycle: the register's rows, and the national regulator (down while `regulator_down`).
+    permit_projections: list[PermitProjection] = field(default_factory=list)
+    regulator_reports: list[RegulatorVehicleRecord | RegulatorStateChange] = field(default_factory=list)
+    regulator_down: bool = False
 
     async def current_calendar(self) -> WorkingDayCalendar:
         return self.calendar
@@ -342,4 +348,29 @@ class FakeWorld:
             create_shipment,
             get_shipment,
             project,
+            *world.lifecycle_activities(),
         ]
+
+    def lifecycle_activities(self) -> list[Any]:
+        world = self
+
+        @activity.defn(name="project_permit")
+        async def project_permit(request: PermitProjection) -> None:
+            world.permit_projections.append(request)
+
+        async def report(request: RegulatorVehicleRecord | RegulatorStateChange) -> None:
+            world.calls.append(("regulator", request))
+            if world.regulator_down:
+                raise ApplicationError("regulator unavailable", type=errors.DEPARTMENT_UNAVAILABLE)
+            if request not in world.regulator_reports:  # whole-record PUTs: a retry changes nothing
+                world.regulator_reports.append(request)
+
+        @activity.defn(name="report_vehicle")
+        async def report_vehicle(record: RegulatorVehicleRecord) -> None:
+            await report(record)
+
+        @activity.defn(name="report_state")
+        async def report_state(change: RegulatorStateChange) -> None:
+            await report(change)
+
+        return [project_permit, report_vehicle, report_state]

@@ -20,6 +20,7 @@ from tests.support_temporal import BIN, register_search_attributes
 from tests.workflows.fakes import FakeWorld, application_input
 from workers.temporal import data_converter
 from workflows.permit_application import PermitApplicationWorkflow
+from workflows.permit_lifecycle import PermitLifecycleWorkflow
 from workflows.types import (
     Decision,
     IncidentResolution,
@@ -165,7 +166,7 @@ def new_worker(env: WorkflowEnvironment, world: FakeWorld, task_queue: str, *, c
     worker = Worker(
         env.client,
         task_queue=task_queue,
-        workflows=[PermitApplicationWorkflow],
+        workflows=[PermitApplicationWorkflow, PermitLifecycleWorkflow],
         activities=world.activities(),
         max_cached_workflows=100 if cached else 0,
     )
