@@ -19,6 +19,7 @@ DEV_CALLBACK_SECRETS = {
     "insurance": "dev-callback-secret-insurance",
     "courier": "dev-callback-secret-courier",
 }
+DEV_REGULATOR_SECRET = "dev-regulator-secret"
 
 
 class Settings(BaseSettings):
@@ -85,6 +86,8 @@ class Settings(BaseSettings):
     callback_secret_insurance: str = DEV_CALLBACK_SECRETS["insurance"]
     callback_secret_courier: str = DEV_CALLBACK_SECRETS["courier"]
     callback_tolerance_s: int = 300
+    # Signs the worker's requests to the national ride-hailing regulatory platform (adapters/regulator.py).
+    regulator_secret: str = DEV_REGULATOR_SECRET
 
     # Origins of the Temporal Web UI allowed to call the codec endpoint.
     temporal_ui_origins: list[str] = ["http://127.0.0.1:8233", "http://localhost:8233"]
@@ -147,6 +150,8 @@ class Settings(BaseSettings):
         for source, secret in DEV_CALLBACK_SECRETS.items():
             if self.callback_secret(source) == secret:
                 weak.append(f"CALLBACK_SECRET_{source.upper().replace('-', '_')}")
+        if self.regulator_secret == DEV_REGULATOR_SECRET:
+            weak.append("REGULATOR_SECRET")
         if not self.database_url:
             weak.append("DATABASE_URL")
         if self.drill_insurance_deadline_s is not None:

@@ -25,6 +25,7 @@ TEST_SECRETS: dict[str, str] = {
     "callback_secret_vehicle_admin": "tests-only-callback-secret-vehicle-admin",
     "callback_secret_insurance": "tests-only-callback-secret-insurance",
     "callback_secret_courier": "tests-only-callback-secret-courier",
+    "regulator_secret": "tests-only-regulator-secret",
     # The settings of a test without a database; a test with one passes its own.
     "database_url": "postgresql://127.0.0.1:5432/no-database-in-this-test",
 }
@@ -50,6 +51,7 @@ def production_settings() -> Settings:
         callback_secret_vehicle_admin=secrets.token_urlsafe(32),
         callback_secret_insurance=secrets.token_urlsafe(32),
         callback_secret_courier=secrets.token_urlsafe(32),
+        regulator_secret=secrets.token_urlsafe(32),
         data_digest_key=secrets.token_urlsafe(32),
         data_keys="d1:" + base64.b64encode(os.urandom(32)).decode(),
         audit_key=secrets.token_urlsafe(32),

@@ -20,8 +20,10 @@ from temporalio.worker import Worker
 import workflows
 from activities.permit import PermitActivities
 from activities.rating import RatingActivities
+from activities.regulator import RegulatorActivities
 from activities.retention import RetentionActivities
 from adapters.departments import Departments
+from adapters.regulator import HttpRegulatorClient
 from config import Settings, get_settings
 from config.logging import configure_logging
 from store import Store
@@ -56,6 +58,7 @@ def build_worker(
     max_cached_workflows: int = 1000,
     retention_activities: RetentionActivities | None = None,
     rating_activities: RatingActivities | None = None,
+    regulator_activities: RegulatorActivities | None = None,
 ) -> Worker:
     return Worker(
         client,
@@ -63,7 +66,8 @@ def build_worker(
         workflows=[PermitApplicationWorkflow, RatingFollowUpWorkflow, retention.RetentionWorkflow],
         activities=activities.all()
         + (retention_activities.all() if retention_activities else [])
-        + (rating_activities.all() if rating_activities else []),
+        + (rating_activities.all() if rating_activities else [])
+        + (regulator_activities.all() if regulator_activities else []),
         graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
         max_cached_workflows=max_cached_workflows,
     )
@@ -76,6 +80,7 @@ async def run(settings: Settings) -> None:
     await migrate_as_owner(settings)  # up to date: nothing, so the application's role may run it
     pool = await create_pool(settings.database_url)
     departments = Departments.http(settings.departments_url)
+    regulator = HttpRegulatorClient.connect(settings.departments_url, settings.regulator_secret)
     client = await connect(settings, metrics_bind=settings.worker_metrics_bind)
     store = Store.for_settings(pool, settings)
     worker = build_worker(
@@ -87,6 +92,7 @@ async def run(settings: Settings) -> None:
             store.retention, RetentionPolicy.of(settings.retention_days, settings.callback_tolerance_s)
         ),
         rating_activities=RatingActivities(store, store.calendar.load, store.ratings.void),
+        regulator_activities=RegulatorActivities(regulator),
     )
     if await retention.ensure_schedule(client, settings.task_queue):
         log.info("worker.retention_scheduled", schedule=retention.SCHEDULE_ID, every=str(retention.EVERY))
@@ -103,6 +109,7 @@ async def run(settings: Settings) -> None:
         await worker.run()
     finally:
         await departments.aclose()
+        await regulator.aclose()
         await pool.close()
         log.info("worker.stopped")
 

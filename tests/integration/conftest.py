@@ -12,7 +12,9 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.permit import PermitActivities
 from activities.rating import RatingActivities
+from activities.regulator import RegulatorActivities
 from adapters.departments import Departments
+from adapters.regulator import HttpRegulatorClient
 from api.app import create_app
 from sandbox.app import create_app as create_sandbox_app
 from sandbox.settings import SandboxSettings
@@ -59,6 +61,7 @@ async def stack(
         courier_delay_s=0.3,
         callback_backoff_s=0.1,
         **{name: secret for name, secret in TEST_SECRETS.items() if name.startswith("callback_secret_")},
+        regulator_secret=TEST_SECRETS["regulator_secret"],
     )
     task_queue = f"it-{uuid.uuid4()}"
     async with serving(create_sandbox_app(sandbox_settings)) as sandbox_url:
@@ -72,11 +75,18 @@ async def stack(
         pool = await create_pool(database_url)
         await migrate(pool)
         departments = Departments.http(sandbox_url)
+        regulator = HttpRegulatorClient.connect(sandbox_url, settings.regulator_secret)
         store = Store.for_settings(pool, settings)
         activities = PermitActivities(departments, store, store.calendar.load)
         try:
             ratings = RatingActivities(store, store.calendar.load, store.ratings.void)
-            async with build_worker(dev_server_env.client, task_queue, activities, rating_activities=ratings):
+            async with build_worker(
+                dev_server_env.client,
+                task_queue,
+                activities,
+                rating_activities=ratings,
+                regulator_activities=RegulatorActivities(regulator),
+            ):
                 app = create_app(settings, workflow_timing=stack_timing)
                 async with (
                     serving(app, sock=api_socket) as api_url,
@@ -91,4 +101,5 @@ async def stack(
                     )
         finally:
             await departments.aclose()
+            await regulator.aclose()
             await pool.close()
