@@ -7,9 +7,11 @@ from typing import Any
 import pytest
 from temporalio.exceptions import ApplicationError
 
+from adapters import Departments
 from adapters.regulator import HttpRegulatorClient
 from domain import errors
 from tests.support_sandbox import VEHICLE, SandboxUnderTest
+from workflows.permit_lifecycle_types import regulator_record
 from workflows.permit_types import RegulatorStateChange, RegulatorVehicleRecord
 
 RECORD = RegulatorVehicleRecord(
@@ -122,3 +124,17 @@ async def test_a_lost_answer_then_a_retry_keeps_one_record(
 
     [kept] = await held(sandbox)
     assert kept["version"] == 1
+
+
+async def test_the_record_the_permit_workflow_builds_is_accepted(
+    sandbox: SandboxUnderTest, regulator: HttpRegulatorClient
+) -> None:
+    await sandbox.control.add_vehicle()
+    async with Departments.http(sandbox.base_url) as departments:
+        vehicle = await departments.vehicle_admin.get_vehicle(VEHICLE["vin"])
+    permit = {"number": RECORD.permit_number, "issued_on": "2026-11-28", "valid_until": "2033-06-01"}
+
+    await regulator.put_vehicle(regulator_record(vehicle, permit))
+
+    [kept] = await held(sandbox)
+    assert (kept["permit_number"], kept["vin"], kept["state"]) == (RECORD.permit_number, VEHICLE["vin"], "valid")
