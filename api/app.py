@@ -29,6 +29,7 @@ from api.routers import (
     incidents,
     materials,
     ops,
+    permits,
     ratings,
 )
 from config import Settings, get_settings
@@ -181,6 +182,7 @@ def create_app(settings: Settings | None = None, *, workflow_timing: Timing | No
         callbacks.router,
         calendar.router,
         ratings.router,
+        permits.router,
         codec.router,
         ops.router,
     ):

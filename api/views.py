@@ -24,6 +24,7 @@ from domain.statuses import (
     Step,
     WarningLevel,
 )
+from workflows.permit_lifecycle_types import PermitState
 
 Timestamp = Annotated[str, Field(description="ISO 8601 date and time", json_schema_extra={"format": "date-time"})]
 Masked = Annotated[str, Field(description="masked: only the characters the rules allow are shown")]
@@ -127,6 +128,33 @@ class PermitView(Part):
     number: str
     issued_on: date
     valid_until: date
+    state: PermitState | None = Field(default=None, description="in the register; null until projected there")
+
+
+class PermitExitView(Part):
+    application_id: str
+    status: str
+
+
+class RegisteredPermitView(Part):
+    """A permit in the register (在册运输证): the plate masked, the holder not named."""
+
+    number: str
+    plate: Masked
+    district: str
+    state: PermitState
+    issued_on: date
+    valid_until: date
+    next_review_due_on: date | None
+    regulator_pending: bool = Field(description="the national regulator not yet told of its last change")
+    exit: PermitExitView | None
+
+
+class PermitPage(Part):
+    items: list[RegisteredPermitView]
+    total: int
+    page: int
+    page_size: int
 
 
 class ApplicationView(Part):

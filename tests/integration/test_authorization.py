@@ -38,6 +38,8 @@ ACCESS: dict[tuple[str, str], frozenset[str] | None] = {
     ("POST", "/v1/ratings/{rating_id}/follow-up"): frozenset({SUPERVISOR}),
     ("GET", "/v1/rating-indicators"): frozenset(ROLES),
     ("GET", "/v1/ratings/summary"): frozenset({SUPERVISOR}),
+    ("GET", "/v1/permits"): frozenset({CLERK, SUPERVISOR}),
+    ("GET", "/v1/permits/{number}"): frozenset({APPLICANT, CLERK, SUPERVISOR}),
     ("GET", "/v1/documents/{document_id}"): frozenset(ROLES),
     ("GET", "/v1/documents/{document_id}/verify"): None,  # whoever holds the paper; personal data only masked
     ("GET", "/v1/calendar/deadline"): None,
@@ -55,7 +57,7 @@ CITY_SUPERVISOR_ROUTES = {("POST", "/codec/encode"), ("POST", "/codec/decode"), 
 OBJECT_ROUTES = {path for _, path in ACCESS if "{application_id}" in path or "{document_id}" in path}
 # Routes whose object the world below does not hold (a rating of an application still open): 404 to
 # whoever may use them, 403 to anyone else.
-UNKNOWN_OBJECT_ROUTES = {"/v1/ratings/{rating_id}/follow-up"}
+UNKNOWN_OBJECT_ROUTES = {"/v1/ratings/{rating_id}/follow-up", "/v1/permits/{number}"}
 
 
 async def routes(stack: Stack) -> set[tuple[str, str]]:
@@ -106,6 +108,7 @@ def request_for(method: str, path: str, world: dict) -> dict:
     url = path.replace("{application_id}", world["application_id"]).replace("{document_id}", world["document_id"])
     url = url.replace("{year}", "2040").replace("{source}", "courier").replace("{incident_id}", "no-such-incident")
     url = url.replace("{rating_id}", "00000000-0000-0000-0000-000000000000")
+    url = url.replace("{number}", "3303002026999999")  # no permit of that number
     kwargs: dict = {"method": method, "url": url}
     if path == "/v1/materials":
         kwargs.update(data={"kind": "driving_license"}, files={"file": ("scan.png", PNG, "image/png")})
