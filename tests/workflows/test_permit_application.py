@@ -409,6 +409,18 @@ async def test_ineligible_vehicle_is_rejected_with_findings(start) -> None:
     assert any("车辆核定载客9座" in s.text for s in world.sms)
 
 
+async def test_a_vehicle_near_its_eight_years_is_rejected_for_its_service_life(start) -> None:
+    """Registered in 2017: its 8 years of ride-hailing end in 2025, before a permit could serve a year."""
+    world = FakeWorld()
+    world.vehicle = dataclasses.replace(world.vehicle, registered_on="2017-03-01")
+    run = await start(world)
+    result = await run.handle.result()
+    assert result.status == "rejected"
+    findings = (await run.view())["findings"]
+    assert [f["rule"] for f in findings] == ["vehicle.service_life"]
+    assert "使用满8年" in findings[0]["message"]
+
+
 async def test_wrong_step_decision_is_refused_before_history(start) -> None:
     run = await start(FakeWorld())
     await run.reach("preliminary_review", step="preliminary_review")
