@@ -19,6 +19,7 @@ from temporalio.worker import Worker
 
 import workflows
 from activities.permit import PermitActivities
+from activities.permit_lifecycle import PermitLifecycleActivities
 from activities.rating import RatingActivities
 from activities.regulator import RegulatorActivities
 from activities.retention import RetentionActivities
@@ -32,6 +33,7 @@ from store.retention import RetentionPolicy
 from workers.temporal import connect
 from workflows import retention
 from workflows.permit_application import PermitApplicationWorkflow
+from workflows.permit_lifecycle import PermitLifecycleWorkflow
 from workflows.rating_follow_up import RatingFollowUpWorkflow
 
 log = structlog.get_logger(__name__)
@@ -59,15 +61,22 @@ def build_worker(
     retention_activities: RetentionActivities | None = None,
     rating_activities: RatingActivities | None = None,
     regulator_activities: RegulatorActivities | None = None,
+    lifecycle_activities: PermitLifecycleActivities | None = None,
 ) -> Worker:
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[PermitApplicationWorkflow, RatingFollowUpWorkflow, retention.RetentionWorkflow],
+        workflows=[
+            PermitApplicationWorkflow,
+            PermitLifecycleWorkflow,
+            RatingFollowUpWorkflow,
+            retention.RetentionWorkflow,
+        ],
         activities=activities.all()
         + (retention_activities.all() if retention_activities else [])
         + (rating_activities.all() if rating_activities else [])
-        + (regulator_activities.all() if regulator_activities else []),
+        + (regulator_activities.all() if regulator_activities else [])
+        + (lifecycle_activities.all() if lifecycle_activities else []),
         graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
         max_cached_workflows=max_cached_workflows,
     )
@@ -93,6 +102,7 @@ async def run(settings: Settings) -> None:
         ),
         rating_activities=RatingActivities(store, store.calendar.load, store.ratings.void),
         regulator_activities=RegulatorActivities(regulator),
+        lifecycle_activities=PermitLifecycleActivities(store),
     )
     if await retention.ensure_schedule(client, settings.task_queue):
         log.info("worker.retention_scheduled", schedule=retention.SCHEDULE_ID, every=str(retention.EVERY))

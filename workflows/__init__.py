@@ -5,6 +5,6 @@ Until a release runs applications, a change of shape bumps it and re-records the
 data left by an older shape is cleared with `make clean-data`.
 """
 
-WORKFLOW_SHAPE_VERSION = "1.3.0"
+WORKFLOW_SHAPE_VERSION = "1.4.0"
 
 __all__ = ["WORKFLOW_SHAPE_VERSION"]

@@ -12,7 +12,7 @@ from typing import Any
 
 from domain.districts import CITY_CODE, CITY_NAME
 from workflows.permit_types import RegulatorVehicleRecord
-from workflows.types import VehicleRecord
+from workflows.types import PermitApplicationInput, VehicleRecord
 
 MILEAGE_LIMIT_KM = 600_000  # 《网络预约出租汽车经营服务管理暂行办法》: scrapped at 600,000 km
 
@@ -134,4 +134,20 @@ def regulator_record(vehicle: VehicleRecord, permit: dict[str, str]) -> Regulato
         valid_until=permit["valid_until"],
         annual_review="qualified",
         state="valid",
+    )
+
+
+def lifecycle_input(
+    application: PermitApplicationInput, vehicle: VehicleRecord, permit: dict[str, str]
+) -> PermitLifecycleInput:
+    """The lifecycle of a permit just issued to the applicant of `application`."""
+    return PermitLifecycleInput(
+        number=permit["number"],
+        application_id=application.application_id,
+        holder_subject=application.applicant.sub,
+        holder_phone=application.applicant.phone,
+        district=application.district,
+        issued_on=permit["issued_on"],
+        valid_until=permit["valid_until"],
+        record=regulator_record(vehicle, permit),
     )

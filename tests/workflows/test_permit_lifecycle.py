@@ -10,11 +10,11 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import pytest
-from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import WorkflowExecutionStatus, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
-from tests.workflows.fakes import FakeWorld
-from tests.workflows.support import new_worker, time_skipping_server
+from tests.workflows.fakes import VIN, FakeWorld, application_input
+from tests.workflows.support import new_worker, starting, time_skipping_server, until
 from workflows.permit_lifecycle import LOCAL, NOT_REVIEW_DUE, PermitLifecycleWorkflow, add_years, workflow_id
 from workflows.permit_lifecycle_types import (
     Cancellation,
@@ -24,7 +24,7 @@ from workflows.permit_lifecycle_types import (
     ReviewRecord,
     regulator_record,
 )
-from workflows.permit_types import RegulatorStateChange
+from workflows.permit_types import RegulatorStateChange, RegulatorVehicleRecord
 
 PHONE = "13800000000"
 
@@ -188,3 +188,21 @@ async def test_the_regulator_down_never_blocks_the_permit() -> None:
         await p.env.sleep(timedelta(days=1, hours=1))
         assert await p.handle.result() == "cancelled"
         assert p.regulator_states() == ["valid", "invalid"]
+
+
+async def test_the_permit_workflow_starts_the_lifecycle_on_issue_and_it_outlives_the_application() -> None:
+    application = application_input(channel="window", method="pickup")
+    async with time_skipping_server() as env, starting(env) as start:
+        run = await start(FakeWorld(), application)
+        final = await run.steer()  # not the result: awaiting it lets the server skip the lifecycle's months
+        assert final["status"] == "completed"
+        number = final["permit"]["number"]
+        lifecycle = env.client.get_workflow_handle(workflow_id(number))
+        await until(lambda: bool(run.world.regulator_reports), "the regulator told of the issue")
+        view = await lifecycle.query(PermitLifecycleWorkflow.view)
+        assert (await lifecycle.describe()).status == WorkflowExecutionStatus.RUNNING
+        assert (view["state"], view["holder_subject"], view["district"]) == ("valid", "eid-test", application.district)
+        (record,) = run.world.regulator_reports
+        assert isinstance(record, RegulatorVehicleRecord)
+        assert (record.permit_number, record.vin, record.state) == (number, VIN, "valid")
+        await lifecycle.terminate("test finished")
