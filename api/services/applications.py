@@ -84,9 +84,15 @@ async def current_view(resources: Resources, row: ApplicationRow) -> dict[str, A
 
     Reading it costs one indexed row, not a query through Temporal to a worker (which made
     polling applicants the largest load in `make bench`); decisions and other updates
-    answer with the workflow's own view, so whoever acts sees the result at once.
+    answer with the workflow's own view, so whoever acts sees the result at once. An issued
+    permit's state comes from the register its lifecycle keeps (one more indexed row).
     """
-    return row.view
+    view = row.view
+    permit = view.get("permit")
+    if permit and permit.get("number"):
+        registered = await resources.store.permit_register.get(permit["number"])
+        view = {**view, "permit": {**permit, "state": registered.state if registered else None}}
+    return view
 
 
 async def submit(

@@ -11,6 +11,7 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from activities.permit import PermitActivities
+from activities.permit_lifecycle import PermitLifecycleActivities
 from activities.rating import RatingActivities
 from activities.regulator import RegulatorActivities
 from adapters.departments import Departments
@@ -86,6 +87,7 @@ async def stack(
                 activities,
                 rating_activities=ratings,
                 regulator_activities=RegulatorActivities(regulator),
+                lifecycle_activities=PermitLifecycleActivities(store),
             ):
                 app = create_app(settings, workflow_timing=stack_timing)
                 async with (

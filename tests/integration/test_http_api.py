@@ -83,6 +83,16 @@ async def test_online_application_walks_to_completed(stack: Stack) -> None:
         assert f"{label}{value}" in text, (label, value)
     assert vehicle["plate"] not in text and owner["name"] not in text
 
+    # The permit's lifecycle keeps the register; the applicant's view reads the permit's state from it.
+    for _ in range(100):
+        view = (await stack.api.get(f"/v1/applications/{app_id}", headers=applicant)).json()
+        if view["permit"]["state"] is not None:
+            break
+        await asyncio.sleep(0.1)
+    assert view["permit"]["state"] == "valid"
+    registered = await stack.api.get(f"/v1/permits/{permit['number']}", headers=applicant)
+    assert registered.status_code == 200 and registered.json()["state"] == "valid"
+
 
 async def test_second_open_application_for_a_vehicle_is_refused(stack: Stack) -> None:
     owner = new_citizen()

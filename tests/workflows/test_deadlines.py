@@ -13,6 +13,7 @@ and walk the workflow across the very same holidays and make-up Saturdays and Su
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import date, datetime, time, timedelta
@@ -22,7 +23,7 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 
-from domain.calendar import CST, YearSchedule, end_of_day_cst, official_calendar
+from domain.calendar import CST, WorkingDayCalendar, YearSchedule, end_of_day_cst, official_calendar
 from tests.support_settings import settings_for_tests
 from tests.workflows.fakes import FakeWorld
 from tests.workflows.support import Run, Starter, starting, time_skipping_server
@@ -66,6 +67,13 @@ async def sleep_until(env: WorkflowEnvironment, instant: datetime) -> None:
     now = await env.get_current_time()
     assert instant > now, f"the test server is already at {now}, past {instant}"
     await env.sleep(instant - now)
+
+
+def world_in_2037(calendar: WorkingDayCalendar) -> FakeWorld:
+    """Departments in 2037, with a vehicle registered the year before (within its 8 years of service)."""
+    world = FakeWorld(calendar=calendar)
+    world.vehicle = dataclasses.replace(world.vehicle, registered_on="2036-06-01")
+    return world
 
 
 async def accept_on(run: Run, day: date) -> dict:
@@ -225,7 +233,7 @@ async def test_decision_warning_goes_yellow_then_red(start: Starter) -> None:
 async def test_spring_festival_with_make_up_saturdays(env: WorkflowEnvironment, start: Starter) -> None:
     """2026's schedule as 2037's: accepted Fri 13 Feb, off 15-23 Feb, Sat 14 and Sat 28 Feb worked."""
     await sleep_until(env, datetime(2037, 1, 5, tzinfo=CST))  # before starting: a run may last 10 years at most
-    world = FakeWorld(calendar=official_calendar().with_year(schedule_2026_as_2037()))
+    world = world_in_2037(official_calendar().with_year(schedule_2026_as_2037()))
     run = await start(world)
     view = await accept_on(run, date(2037, 2, 13))
     assert view["deadlines"]["insurance"] == {
@@ -245,7 +253,7 @@ async def test_national_day_due_date_to_the_second(env: WorkflowEnvironment, sta
     """
     await sleep_until(env, datetime(2037, 9, 1, tzinfo=CST))
     calendar = official_calendar().with_year(schedule_2026_as_2037())
-    in_time, too_late = await start(FakeWorld(calendar=calendar)), await start(FakeWorld(calendar=calendar))
+    in_time, too_late = await start(world_in_2037(calendar)), await start(world_in_2037(calendar))
     await in_time.reach("preliminary_review", step="preliminary_review")
     await too_late.reach("preliminary_review", step="preliminary_review")
     await sleep_until(in_time.env, datetime(2037, 9, 25, 10, tzinfo=CST))
