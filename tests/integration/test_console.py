@@ -48,12 +48,15 @@ CONSOLE_ACCESS: dict[tuple[str, str], frozenset[str] | None] = {
     ("GET", "/console/ratings/export.csv"): frozenset({SUPERVISOR}),
     ("GET", "/console/ratings/{rating_id}"): frozenset({SUPERVISOR}),
     ("POST", "/console/ratings/{rating_id}/follow-up"): frozenset({SUPERVISOR}),
+    ("GET", "/console/permits"): frozenset({CLERK, SUPERVISOR}),
+    ("GET", "/console/permits/{number}"): frozenset({CLERK, SUPERVISOR}),
+    ("POST", "/console/permits/{number}/review"): frozenset({CLERK, SUPERVISOR}),
 }
 PROTECTED = sorted(key for key, roles in CONSOLE_ACCESS.items() if roles is not None)
 OBJECT_ROUTES = {path for _, path in CONSOLE_ACCESS if "_id}" in path}
-# Routes whose object the world below does not hold (a rating: its application is still open):
-# 404 to whoever may use them.
-UNKNOWN_OBJECT_ROUTES = {path for _, path in CONSOLE_ACCESS if "{rating_id}" in path}
+# Routes whose object the world below does not hold (a rating, a permit: its application is still
+# open): 404 to whoever may use them.
+UNKNOWN_OBJECT_ROUTES = {path for _, path in CONSOLE_ACCESS if "{rating_id}" in path or "{number}" in path}
 
 Signer = Callable[..., Awaitable[httpx.AsyncClient]]
 
@@ -98,13 +101,14 @@ async def world(stack: Stack, signer: Signer) -> dict:
         "material_id": view["materials"][0]["material_id"],
         "incident_id": "no-such-incident",
         "rating_id": "00000000-0000-0000-0000-000000000000",
+        "number": "3303822026999999",
         "own": {CLERK: await signer(CLERK, "330382"), SUPERVISOR: await signer(SUPERVISOR, "330300")},
         "other": {CLERK: await signer(CLERK, "330302"), SUPERVISOR: await signer(SUPERVISOR, "330302")},
     }
 
 
 def url_for(path: str, world: dict) -> str:
-    for key in ("application_id", "document_id", "material_id", "incident_id", "rating_id"):
+    for key in ("application_id", "document_id", "material_id", "incident_id", "rating_id", "number"):
         path = path.replace(f"{{{key}}}", world[key])
     return path
 
