@@ -22,6 +22,9 @@ from domain import errors
 from domain.eligibility import Finding, VehicleFacts
 from domain.statuses import ShipmentState, UsageChangeState
 from workflows import texts
+from workflows.permit_lifecycle import PermitLifecycleWorkflow
+from workflows.permit_lifecycle import workflow_id as lifecycle_workflow_id
+from workflows.permit_lifecycle_types import lifecycle_input
 from workflows.state import current_details, search_attributes, view
 from workflows.types import (
     ApplicationState,
@@ -242,6 +245,18 @@ async def ship(input: PermitApplicationInput, step: str, contents: str) -> Shipm
         idempotency_key=key(step),
     )
     return await department(PermitActivities.create_shipment, request, input.timing)
+
+
+async def start_lifecycle(input: PermitApplicationInput, vehicle: VehicleRecord, permit: dict[str, str]) -> None:
+    """The permit's own life, for years (workflows/permit_lifecycle.py): a child that outlives this
+    application, one per permit number."""
+    await workflow.start_child_workflow(
+        PermitLifecycleWorkflow.run,
+        lifecycle_input(input, vehicle, permit),
+        id=lifecycle_workflow_id(permit["number"]),
+        parent_close_policy=workflow.ParentClosePolicy.ABANDON,
+        static_summary=f"Permit {permit['number']}: its life after issue",
+    )
 
 
 class UsageChangeFailed(Exception):

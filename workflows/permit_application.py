@@ -36,8 +36,6 @@ with workflow.unsafe.imports_passed_through():
     from workflows.decisions import Decisions
     from workflows.incidents import Incidents
     from workflows.insurance import InsuranceChecks
-    from workflows.permit_lifecycle import PermitLifecycleWorkflow, workflow_id
-    from workflows.permit_lifecycle_types import lifecycle_input
     from workflows.rollover import Rollover
     from workflows.saga import Closed, Saga
     from workflows.state import note, view
@@ -107,8 +105,7 @@ class PermitApplicationWorkflow:
         self._state.licensing_decided = True
         await self._clocks.stopped()
         await workflow.wait_condition(workflow.all_handlers_finished)
-        permit = self._state.permit
-        number = permit["number"] if permit else None
+        number = self._state.permit["number"] if self._state.permit else None
         return PermitApplicationResult(input.application_id, self._state.status.value, number)
 
     async def _steps(self, resume_at: Status | None) -> None:
@@ -253,14 +250,7 @@ class PermitApplicationWorkflow:
         self._state.permit = permit
         self._note("permit_issued", Actor.TRANSPORT_CLERK, number=permit["number"])
         await self._document("permit", texts.permit(permit, input.vehicle.plate, vehicle.owner_name))
-        # The permit's own life, for years: it outlives this application; one per permit number.
-        await workflow.start_child_workflow(
-            PermitLifecycleWorkflow.run,
-            lifecycle_input(input, vehicle, permit),
-            id=workflow_id(permit["number"]),
-            parent_close_policy=workflow.ParentClosePolicy.ABANDON,
-            static_summary=f"Permit {permit['number']}: its life after issue",
-        )
+        await calls.start_lifecycle(input, vehicle, permit)
 
     async def _deliver(self) -> None:
         input = self._input
