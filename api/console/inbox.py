@@ -39,12 +39,15 @@ async def read_inbox(
     step: Annotated[PendingAction | None, BlankIsNone] = None,
     channel: Annotated[Channel | None, BlankIsNone] = None,
     warning: Annotated[WarningLevel | None, BlankIsNone] = None,
-    district: Annotated[str | None, BlankIsNone, Query(pattern=r"^\d{6}$")] = None,
-    plate: Annotated[str | None, BlankIsNone, Query(pattern=WENZHOU_PLATE_PATTERN)] = None,
+    # A blank district or plate means no filter: each pattern admits the blank, which becomes None below
+    # (a validator turning it into None first would leave the pattern to check None: a 500).
+    district: Annotated[str | None, Query(pattern=r"^(\d{6})?$")] = None,
+    plate: Annotated[str | None, Query(pattern=f"{WENZHOU_PLATE_PATTERN}|^$")] = None,
     sort: inbox.Sort = "submitted",
     page_number: Annotated[int, Query(alias="page", ge=1, le=10_000)] = 1,
 ) -> Response:
     """The district's applications, with filters, warning badges and due dates."""
+    district, plate = district or None, plate or None
     query = InboxQuery(
         status=status,
         step=step,

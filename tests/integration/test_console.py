@@ -292,6 +292,14 @@ async def test_a_bad_inbox_filter_is_422_naming_the_field(world: dict, params: d
     assert field in alert_of(response.text)
 
 
+async def test_blank_inbox_filters_mean_no_filter(world: dict) -> None:
+    """The form's 全部 sends every filter blank: the same page as no filter at all."""
+    blank = {"status": "", "step": "", "channel": "", "warning": "", "district": "", "plate": ""}
+    response = await world["own"][CLERK].get("/console/inbox", params=blank)
+    assert response.status_code == 200, response.text
+    assert world["application_id"][:8] in response.text
+
+
 async def test_the_supervisors_page_lists_overdue_applications(stack: Stack, world: dict) -> None:
     overdue = await overdue_projection(stack)
     supervision = await world["own"][SUPERVISOR].get("/console/supervision")
