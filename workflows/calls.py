@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, WorkflowAlreadyStartedError
 from temporalio.exceptions import TimeoutError as ActivityTimeout
 
 from activities.permit import PermitActivities
@@ -249,14 +249,20 @@ async def ship(input: PermitApplicationInput, step: str, contents: str) -> Shipm
 
 async def start_lifecycle(input: PermitApplicationInput, vehicle: VehicleRecord, permit: dict[str, str]) -> None:
     """The permit's own life, for years (workflows/permit_lifecycle.py): a child that outlives this
-    application, one per permit number."""
-    await workflow.start_child_workflow(
-        PermitLifecycleWorkflow.run,
-        lifecycle_input(input, vehicle, permit),
-        id=lifecycle_workflow_id(permit["number"]),
-        parent_close_policy=workflow.ParentClosePolicy.ABANDON,
-        static_summary=f"Permit {permit['number']}: its life after issue",
-    )
+    application, one per permit number. One already running under the number (a store restored
+    without Temporal's history) is left to run: it never holds the delivery of the documents up."""
+    try:
+        await workflow.start_child_workflow(
+            PermitLifecycleWorkflow.run,
+            lifecycle_input(input, vehicle, permit),
+            id=lifecycle_workflow_id(permit["number"]),
+            parent_close_policy=workflow.ParentClosePolicy.ABANDON,
+            static_summary=f"Permit {permit['number']}: its life after issue",
+        )
+    except WorkflowAlreadyStartedError:
+        workflow.logger.error(
+            "permit %s: a lifecycle already runs under its number; an operator checks it", permit["number"]
+        )
 
 
 class UsageChangeFailed(Exception):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import uuid
 from collections.abc import AsyncIterator
 
@@ -75,6 +76,9 @@ async def stack(
         )
         pool = await create_pool(database_url)
         await migrate(pool)
+        # Every module's stack shares the session's Temporal server: its permit numbers (and so the ids of
+        # their lifecycles) start elsewhere than another module's.
+        await pool.execute("UPDATE permit_counters SET last_seq = $1", random.randrange(100_000, 900_000))
         departments = Departments.http(sandbox_url)
         regulator = HttpRegulatorClient.connect(sandbox_url, settings.regulator_secret)
         store = Store.for_settings(pool, settings)

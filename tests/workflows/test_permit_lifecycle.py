@@ -206,3 +206,19 @@ async def test_the_permit_workflow_starts_the_lifecycle_on_issue_and_it_outlives
         assert isinstance(record, RegulatorVehicleRecord)
         assert (record.permit_number, record.vin, record.state) == (number, VIN, "valid")
         await lifecycle.terminate("test finished")
+
+
+async def test_a_lifecycle_already_running_under_the_number_does_not_hold_the_application_up() -> None:
+    """Two stores numbering from the same counter on one Temporal (a restored database): the second
+    application with the number still completes; the lifecycle already running is left to run."""
+    async with time_skipping_server() as env, starting(env) as start:
+        first = await start(FakeWorld(), application_input(channel="window", method="pickup"))
+        assert (await first.steer())["status"] == "completed"
+        second = await start(FakeWorld(), application_input(channel="window", method="pickup"))
+        final = await second.steer()
+        assert final["status"] == "completed"
+        first_view = await first.view()
+        assert final["permit"]["number"] == first_view["permit"]["number"]  # each world numbers from 1
+        lifecycle = env.client.get_workflow_handle(workflow_id(final["permit"]["number"]))
+        assert (await lifecycle.describe()).status == WorkflowExecutionStatus.RUNNING
+        await lifecycle.terminate("test finished")
