@@ -4,6 +4,7 @@ request's) turned into pages by the site."""
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Coroutine
 from datetime import datetime
 from pathlib import Path
@@ -81,12 +82,12 @@ def sign_in_redirect(sign_in_path: str, request: Request) -> RedirectResponse:
     return RedirectResponse(f"{sign_in_path}?" + urlencode({"next": request.url.path}), status_code=303)
 
 
-class PageRoute(APIRoute):
-    """A page: a refusal becomes the site's page for it (`refusal_page`), and every answer gets the
-    pages' headers (no caching; HTML with its content security policy)."""
+class PageRoute(APIRoute, ABC):
+    """A page: a refusal becomes the site's page for it (`refusal_page`, each site's own), and every
+    answer gets the pages' headers (no caching; HTML with its content security policy)."""
 
-    def refusal_page(self, request: Request, refusal: Refusal) -> Response:
-        raise NotImplementedError
+    @abstractmethod
+    def refusal_page(self, request: Request, refusal: Refusal) -> Response: ...
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
